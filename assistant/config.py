@@ -1,0 +1,87 @@
+"""One settings object for the whole product, read from environment variables and `.env`.
+
+Every field is documented in README.md ("Configuration"); the env var is the field name in upper case
+with the ``ASSISTANT_`` prefix (e.g. ``ASSISTANT_CHROMA_URL``).
+"""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="ASSISTANT_", env_file=".env", env_file_encoding="utf-8", extra="ignore", frozen=True
+    )
+
+    # --- where things live
+    documents_dir: Path = Field(PROJECT_ROOT / "documents", description="Articles to index on first use.")
+    index_dir: Path = Field(PROJECT_ROOT / "indexes", description="Persistent Chroma folder (embedded mode).")
+    chroma_url: str | None = Field(
+        None, description="http://host:port of a Chroma server; when set, it replaces the embedded store."
+    )
+    collection: str = Field("newsdesk", description="Chroma collection name (3-512 characters).")
+
+    # --- ingestion
+    max_paragraph_tokens: int = Field(
+        200, description="tiktoken cl100k_base budget per stored paragraph; longer ones split at sentences."
+    )
+    max_file_bytes: int = Field(5_000_000, description="Files larger than this are skipped as 'huge'.")
+    embed_batch_size: int = Field(32, description="Paragraphs per embedding batch.")
+    embed_threads: int = Field(0, description="onnxruntime intra-op threads (0 = all cores).")
+
+    # --- retrieval
+    top_k: int = Field(5, description="Passages returned by search / used for answers by default.")
+    candidate_k: int = Field(30, description="Candidates each retriever contributes before fusion.")
+    rrf_k: int = Field(60, description="Reciprocal-rank-fusion constant.")
+    dense_weight: float = Field(1.0, description="Weight of the dense ranking in fusion.")
+    bm25_weight: float = Field(1.0, description="Weight of the BM25 ranking in fusion.")
+    duplicate_threshold: float = Field(
+        0.9, description="Token-set similarity above which two paragraphs count as the same copy."
+    )
+
+    # --- questions and answers
+    max_question_chars: int = Field(2000, description="Longer questions are rejected with a clear error.")
+    llm_provider: Literal["none", "openai", "ollama"] = Field(
+        "none", description="Answer engine: none = extractive (offline), openai = any OpenAI-compatible server, ollama."
+    )
+    llm_model: str = Field("gpt-4o-mini", description="Model name sent to the LLM server.")
+    llm_base_url: str | None = Field(None, description="Base URL of the LLM server (e.g. http://localhost:8000/v1).")
+    llm_api_key: str = Field("not-needed", description="API key for the LLM server, if it wants one.")
+    llm_timeout: float = Field(60.0, description="Seconds to wait for the LLM.")
+    llm_temperature: float = Field(0.0, description="Sampling temperature for the LLM.")
+
+    # --- chat UI
+    feedback_db: Path = Field(PROJECT_ROOT / "indexes" / "feedback.sqlite3", description="Thumbs up/down store.")
+    auth_password: str | None = Field(None, description="If set, the chat UI asks for this password.")
+    auth_header: str | None = Field(None, description="If set, trust this request header as the user name.")
+
+    @property
+    def uses_llm(self) -> bool:
+        return self.llm_provider != "none"
+
+
+def get_settings(**overrides) -> Settings:
+    """Settings from the environment, with explicit keyword overrides winning."""
+    return Settings(**{k: v for k, v in overrides.items() if v is not None})
+
+
+def configure_offline_runtime() -> None:
+    """Make tiktoken and Hugging Face libraries work with no network.
+
+    tiktoken downloads its encodings on first use; LlamaIndex bundles cl100k/o200k but only points
+    tiktoken at them while its own tokenizer loads, so we set the cache dir for the whole process.
+    """
+    if "TIKTOKEN_CACHE_DIR" not in os.environ:
+        import llama_index.core
+
+        os.environ["TIKTOKEN_CACHE_DIR"] = str(Path(llama_index.core.__file__).parent / "_static" / "tiktoken_cache")
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+    os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
