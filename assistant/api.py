@@ -1,11 +1,16 @@
 """The Python API: `Assistant` is the one object the CLI, the chat UI and developers use."""
 from __future__ import annotations
 
+import hashlib
+import logging
 from pathlib import Path
 from typing import Iterable
 
 from .config import Settings, configure_offline_runtime, get_settings
-from .models import Answer, ClaimCheck, IngestReport, Passage, SourceInfo
+from .errors import IndexStateError, QuestionError
+from .models import Answer, ClaimCheck, IngestReport, Passage, SkippedFile, SourceInfo
+
+log = logging.getLogger(__name__)
 
 
 class Assistant:
@@ -16,29 +21,182 @@ class Assistant:
     """
 
     def __init__(self, documents_dir: str | Path | None = None, index_dir: str | Path | None = None,
-                 settings: Settings | None = None, progress: bool = True, **overrides):
+                 settings: Settings | None = None, progress: bool = False, sync: bool = True, **overrides):
         configure_offline_runtime()
         base = settings or get_settings()
         upd = {k: v for k, v in dict(documents_dir=documents_dir, index_dir=index_dir, **overrides).items()
                if v is not None}
+        if "documents_dir" in upd:
+            upd["documents_dir"] = Path(upd["documents_dir"])
+        if "index_dir" in upd:
+            upd["index_dir"] = Path(upd["index_dir"])
         self.settings = base.model_copy(update=upd) if upd else base
-        raise NotImplementedError  # being written: index + retrieval
+        self.progress = progress
+
+        from .embeddings import LocalEmbedding
+        from .index import ParagraphIndex
+        from .retrieve import HybridSearcher
+
+        self.embedder = LocalEmbedding(threads=self.settings.embed_threads,
+                                       embed_batch_size=self.settings.embed_batch_size)
+        self.index = ParagraphIndex(self.settings, self.embedder)
+        self.notices: list[str] = []  # what happened to the index while opening, for the CLI/UI to show
+        if getattr(self.index, "corrupt_moved_to", None):
+            self.notices.append(f"The index was unreadable; it was moved to {self.index.corrupt_moved_to} "
+                                "and rebuilt.")
+        if self.index.incompatible:
+            if self.settings.chroma_url:
+                raise IndexStateError(f"Cannot use the shared index: {self.index.incompatible}. Run "
+                                      "`assistant reindex` to rebuild it with this version.")
+            self.notices.append(f"Rebuilt the index: {self.index.incompatible}.")
+            paths = [m.get("path") for m in self.index.registry().values() if m.get("path")]
+            self.index.reset()
+            self._ingest_paths([p for p in paths if Path(p).exists()])
+        self.searcher = HybridSearcher(self.index, self.settings)
+        self._answerer = None
+        self._claims = None
+        self.last_sync: IngestReport | None = None
+        if sync:
+            self.last_sync = self.sync_documents()
 
     # ---- ingestion
-    def ingest(self, paths: Iterable[str | Path], progress: bool | None = None) -> IngestReport: ...
-    def reindex(self, progress: bool | None = None) -> IngestReport: ...
-    def sources(self) -> list[SourceInfo]: ...
+    def sync_documents(self) -> IngestReport:
+        """Bring the index in line with documents_dir: new/changed files in, deleted files out."""
+        docs = Path(self.settings.documents_dir)
+        if not docs.is_dir():
+            return IngestReport()
+        from .ingest import discover
+
+        files, _ = discover([docs])
+        registry = self.index.registry()
+        by_path = {str(Path(m["path"]).resolve()): (src, m.get("content_hash"))
+                   for src, m in registry.items() if m.get("path")}
+        stale = [f for f in files if by_path.get(str(f.resolve()), (None, None))[1] != _sha256(f)]
+        present = {str(f.resolve()) for f in files}
+        for path, (src, _) in by_path.items():
+            if Path(path).is_relative_to(docs.resolve()) and path not in present:
+                self.index.remove(src)
+        return self._ingest_paths(stale) if stale else IngestReport(unchanged=tuple(f.name for f in files))
+
+    def ingest(self, paths: Iterable[str | Path], progress: bool | None = None) -> IngestReport:
+        """Index files or folders. Idempotent: unchanged files are not re-embedded. Bad files are
+        reported in `IngestReport.skipped` (with the reason) and never stop the others."""
+        return self._ingest_paths(list(paths), progress)
+
+    def _ingest_paths(self, paths: list, progress: bool | None = None) -> IngestReport:
+        from tqdm.auto import tqdm
+
+        from .ingest import load_articles
+
+        articles, skipped = load_articles(paths, self.settings)
+        registry = self.index.registry()
+        known_hashes = {m.get("content_hash"): src for src, m in registry.items()}
+        added, updated, unchanged, todo = [], [], [], []
+        skipped = list(skipped)
+        for art in articles:
+            src = art.meta.source
+            prev = registry.get(src)
+            if prev and prev.get("content_hash") == art.content_hash:
+                unchanged.append(src)
+            elif art.content_hash in known_hashes and known_hashes[art.content_hash] != src:
+                skipped.append(SkippedFile(art.path, f"duplicate of already indexed {known_hashes[art.content_hash]}"))
+            else:
+                (updated if prev else added).append(src)
+                todo.append(art)
+        show = self.progress if progress is None else progress
+        total = sum(len(a.paragraphs) for a in todo)
+        with tqdm(total=total, desc="Indexing paragraphs", unit="para", disable=not show or not total) as bar:
+            written = self.index.upsert(todo, progress=bar.update)
+        return IngestReport(tuple(added), tuple(updated), tuple(unchanged), tuple(skipped), written)
+
+    def reindex(self, progress: bool | None = None) -> IngestReport:
+        """Drop the index and rebuild it from documents_dir plus every file ingested from elsewhere."""
+        paths = [m.get("path") for m in self.index.registry().values() if m.get("path")]
+        self.index.reset()
+        docs = Path(self.settings.documents_dir)
+        extra = [p for p in paths if Path(p).exists() and not Path(p).resolve().is_relative_to(docs.resolve())]
+        return self._ingest_paths(([docs] if docs.is_dir() else []) + extra, progress)
+
+    def remove(self, source: str) -> None:
+        self.index.remove(source)
+
+    def sources(self) -> list[SourceInfo]:
+        return self.index.sources()
 
     # ---- retrieval
     def search(self, query: str, k: int | None = None, outlet: str | list[str] | None = None,
                date_from: str | None = None, date_to: str | None = None,
-               source: str | list[str] | None = None) -> list[Passage]: ...
+               source: str | list[str] | None = None, mode: str = "hybrid") -> list[Passage]:
+        """Best paragraphs for `query` (hybrid dense + BM25, fused), near-duplicates merged."""
+        from .retrieve import Filters
+
+        query = self._check_question(query)
+        return self.searcher.search(query, k or self.settings.top_k,
+                                    Filters(outlet, source, date_from, date_to), mode=mode)
 
     def paragraphs(self, source: str) -> list[Passage]:
         """Every stored paragraph of one article, in order (for context around a citation)."""
+        from .index import node_to_passage
 
-    # ---- answers (assistant/answer.py), chat (assistant/chat.py), claims (assistant/claims.py)
-    def ask(self, question: str, **filters) -> Answer: ...
-    def ask_stream(self, question: str, **filters): ...
-    def chat(self, **filters): ...
-    def check_claim(self, claim: str, **filters) -> ClaimCheck: ...
+        return [node_to_passage(n) for n in self.index.nodes_of(source)]
+
+    def _check_question(self, text: str) -> str:
+        text = (text or "").strip()
+        if not text:
+            raise QuestionError("The question is empty: type what you want to know, e.g. "
+                                "\"What did Hegseth say about NATO?\"")
+        if len(text) > self.settings.max_question_chars:
+            raise QuestionError(f"The question is {len(text)} characters long; the limit is "
+                                f"{self.settings.max_question_chars} (ASSISTANT_MAX_QUESTION_CHARS). "
+                                "Ask something shorter, or paste a claim with `check`.")
+        return text
+
+    # ---- answers, chat, claims
+    @property
+    def llm(self):
+        if not hasattr(self, "_llm"):
+            from .llm import build_llm
+
+            self._llm = build_llm(self.settings)
+        return self._llm
+
+    @property
+    def answerer(self):
+        if self._answerer is None:
+            from .answer import Answerer
+
+            self._answerer = Answerer(self.settings, self.embedder, llm=self.llm)
+        return self._answerer
+
+    def ask(self, question: str, k: int | None = None, **filters) -> Answer:
+        """A cited answer; `Answer.answered` is False (with `related` passages) when the corpus has none."""
+        question = self._check_question(question)
+        return self.answerer.answer(question, self.search(question, k=k, **filters))
+
+    def ask_stream(self, question: str, k: int | None = None, **filters):
+        """Like `ask`, but yields verified text chunks; the final Answer is `.answer` on the stream."""
+        question = self._check_question(question)
+        return self.answerer.stream(question, self.search(question, k=k, **filters))
+
+    def chat(self, **filters):
+        """A conversation: follow-up questions are rewritten into stand-alone ones before retrieval."""
+        from .chat import ChatSession
+
+        return ChatSession(self, **filters)
+
+    def check_claim(self, claim: str, outlet: str | list[str] | None = None) -> ClaimCheck:
+        """Per source: supports / contradicts / not_mentioned, with the evidence quoted."""
+        claim = self._check_question(claim)
+        if self._claims is None:
+            from .claims import ClaimChecker
+
+            self._claims = ClaimChecker(self.settings, self.embedder, self.search, self.paragraphs,
+                                        self.sources, llm=self.llm)
+        return self._claims.check(claim, outlet=outlet)
+
+
+def _sha256(path: Path) -> str | None:
+    try:
+        return hashlib.sha256(path.read_bytes()).hexdigest()
+    except OSError:
+        return None

@@ -1,0 +1,221 @@
+"""The persistent paragraph index: Chroma (embedded or server) through LlamaIndex's Chroma store.
+
+Two collections: ``<name>`` holds one vector per paragraph (ids derived from content, so re-ingesting an
+unchanged file writes nothing and a changed file replaces its old paragraphs); ``<name>-docs`` is a small
+registry with one record per article (content hash, metadata, counts), which makes "is this file already
+indexed?" and `assistant sources` cheap without scanning every paragraph.
+"""
+from __future__ import annotations
+
+import hashlib
+import logging
+import shutil
+import time
+from pathlib import Path
+from typing import Callable, Iterable
+from urllib.parse import urlparse
+
+import chromadb
+from chromadb.config import Settings as ChromaSettings
+from llama_index.core.schema import TextNode
+from llama_index.core.vector_stores.utils import metadata_dict_to_node
+from llama_index.vector_stores.chroma import ChromaVectorStore
+
+from .config import Settings
+from .embeddings import DIMENSION, MODEL_ID, LocalEmbedding
+from .errors import IndexStateError
+from .models import Article, Passage, SourceInfo
+
+log = logging.getLogger(__name__)
+SCHEMA_VERSION = 1
+_META_FIELDS = ("outlet", "title", "author", "date", "url", "agency")
+
+
+def paragraph_id(source: str, number: int, part: int, text: str) -> str:
+    return hashlib.sha256(f"{source}\x00{number}\x00{part}\x00{text}".encode()).hexdigest()[:32]
+
+
+def date_int(date: str | None, end: bool = False) -> int:
+    """'2025-08-15' -> 20250815 (Chroma range filters need numbers); unknown -> 0.
+
+    A partial date as a range end ('2025-08', end=True) means its last day: 20250899 sorts after it."""
+    if not date:
+        return 0
+    digits = "".join(ch for ch in date if ch.isdigit())[:8]
+    return int(digits.ljust(8, "9" if end else "0")) if len(digits) >= 4 else 0
+
+
+def article_nodes(article: Article) -> list[TextNode]:
+    m = article.meta
+    nodes = []
+    for p in article.paragraphs:
+        meta = {
+            "source": m.source,
+            "paragraph": p.number,
+            "part": p.part,
+            "tokens": p.tokens,
+            "date_int": date_int(m.date),
+            "content_hash": article.content_hash,
+            **{f: getattr(m, f) or "" for f in _META_FIELDS},  # Chroma metadata cannot hold None
+        }
+        node = TextNode(id_=paragraph_id(m.source, p.number, p.part, p.text), text=p.text, metadata=meta)
+        # Metadata is for filtering and citing; embedding/BM25 see only the paragraph text.
+        node.excluded_embed_metadata_keys = list(meta)
+        node.excluded_llm_metadata_keys = list(meta)
+        nodes.append(node)
+    return nodes
+
+
+def node_to_passage(node, score: float = 0.0) -> Passage:
+    md = node.metadata
+    opt = lambda k: md.get(k) or None  # noqa: E731
+    return Passage(
+        id=node.node_id, source=md["source"], outlet=md.get("outlet") or "unknown", title=md.get("title", ""),
+        paragraph=int(md["paragraph"]), part=int(md.get("part", 1)), text=node.get_content(),
+        score=float(score or 0.0), tokens=int(md.get("tokens", 0)), date=opt("date"), url=opt("url"),
+        author=opt("author"), agency=opt("agency"),
+    )
+
+
+class ParagraphIndex:
+    """Owns the Chroma client, both collections and the write path (embedding in batches)."""
+
+    def __init__(self, settings: Settings, embedder: LocalEmbedding):
+        self.settings = settings
+        self.embedder = embedder
+        self.client = self._connect()
+        self._open_collections()
+        self.version = 0  # bumped on every write so retrievers know to refresh
+
+    # ---- opening
+    @property
+    def chroma_path(self) -> Path:
+        return Path(self.settings.index_dir) / "chroma"
+
+    def _connect(self):
+        chroma_settings = ChromaSettings(anonymized_telemetry=False, allow_reset=True)
+        if self.settings.chroma_url:
+            u = urlparse(self.settings.chroma_url)
+            try:
+                client = chromadb.HttpClient(
+                    host=u.hostname or "localhost", port=u.port or (443 if u.scheme == "https" else 8000),
+                    ssl=u.scheme == "https", settings=chroma_settings,
+                )
+                client.heartbeat()
+            except Exception as e:  # noqa: BLE001 - chromadb raises many types here
+                raise IndexStateError(
+                    f"Cannot reach the Chroma server at {self.settings.chroma_url} ({e}). Start it with "
+                    "`chroma run --path DIR --port PORT` or unset ASSISTANT_CHROMA_URL to use the local index."
+                ) from e
+            return client
+        self.chroma_path.mkdir(parents=True, exist_ok=True)
+        try:
+            client = chromadb.PersistentClient(path=str(self.chroma_path), settings=chroma_settings)
+            client.list_collections()
+            return client
+        except Exception as e:  # noqa: BLE001 - a corrupt sqlite file surfaces as various errors
+            aside = self.chroma_path.with_name(f"chroma.corrupt-{int(time.time())}")
+            log.warning("The index at %s is unreadable (%s); moved it to %s and starting a new one.",
+                        self.chroma_path, e, aside)
+            shutil.move(str(self.chroma_path), aside)
+            self.corrupt_moved_to = aside
+            self.chroma_path.mkdir(parents=True)
+            return chromadb.PersistentClient(path=str(self.chroma_path), settings=chroma_settings)
+
+    def _open_collections(self) -> None:
+        meta = {"embedding_model": MODEL_ID, "dimension": DIMENSION, "schema": SCHEMA_VERSION,
+                "hnsw:space": "cosine"}
+        name = self.settings.collection
+        self.paragraphs = self.client.get_or_create_collection(name, metadata=meta, embedding_function=None)
+        found = self.paragraphs.metadata or {}
+        self.incompatible = None
+        if found.get("embedding_model") != MODEL_ID or found.get("schema") != SCHEMA_VERSION:
+            self.incompatible = (
+                f"the index was built with embedding model {found.get('embedding_model')!r} "
+                f"(schema {found.get('schema')}), this version uses {MODEL_ID!r} (schema {SCHEMA_VERSION})"
+            )
+        self.docs = self.client.get_or_create_collection(f"{name}-docs", embedding_function=None)
+        self.store = ChromaVectorStore(chroma_collection=self.paragraphs)
+
+    def reset(self) -> None:
+        """Drop both collections and start empty (used by reindex and after an incompatible index)."""
+        for c in (self.settings.collection, f"{self.settings.collection}-docs"):
+            try:
+                self.client.delete_collection(c)
+            except Exception:  # noqa: BLE001 - missing collection
+                pass
+        self._open_collections()
+        self.version += 1
+
+    # ---- registry
+    def registry(self) -> dict[str, dict]:
+        got = self.docs.get(include=["metadatas"])
+        return {i: m for i, m in zip(got["ids"], got["metadatas"])}
+
+    def sources(self) -> list[SourceInfo]:
+        out = []
+        for src, m in sorted(self.registry().items()):
+            out.append(SourceInfo(
+                source=src, outlet=m.get("outlet") or "unknown", title=m.get("title", ""),
+                paragraphs=int(m.get("paragraphs", 0)), tokens=int(m.get("tokens", 0)),
+                **{f: (m.get(f) or None) for f in ("date", "url", "author", "agency")},
+            ))
+        return out
+
+    # ---- writes
+    def upsert(self, articles: Iterable[Article], progress: Callable[[int], None] | None = None) -> int:
+        """Replace each article's paragraphs; returns paragraphs written. `progress(n)` after each batch."""
+        written = 0
+        batch = self.settings.embed_batch_size * 8
+        for article in articles:
+            src = article.meta.source
+            self.paragraphs.delete(where={"source": src})
+            nodes = article_nodes(article)
+            for start in range(0, len(nodes), batch):
+                chunk = nodes[start : start + batch]
+                vecs = self.embedder.embed_texts([n.get_content() for n in chunk])
+                for n, v in zip(chunk, vecs):
+                    n.embedding = v.tolist()
+                self.store.add(chunk)
+                written += len(chunk)
+                if progress:
+                    progress(len(chunk))
+            m = article.meta
+            self.docs.upsert(ids=[src], embeddings=[[1.0]], metadatas=[{
+                "content_hash": article.content_hash, "path": article.path,
+                "paragraphs": len({p.number for p in article.paragraphs}),
+                "tokens": sum(p.tokens for p in article.paragraphs),
+                **{f: getattr(m, f) or "" for f in _META_FIELDS},
+            }])
+        self.version += 1
+        return written
+
+    def remove(self, source: str) -> None:
+        self.paragraphs.delete(where={"source": source})
+        self.docs.delete(ids=[source])
+        self.version += 1
+
+    # ---- reads
+    def count(self) -> int:
+        return self.paragraphs.count()
+
+    def all_nodes(self, page: int = 5000) -> list[TextNode]:
+        """Every paragraph node (for BM25), read in pages so a server is never asked for 100k at once."""
+        nodes: list[TextNode] = []
+        total = self.paragraphs.count()
+        for offset in range(0, total, page):
+            got = self.paragraphs.get(include=["documents", "metadatas"], limit=page, offset=offset)
+            for i, doc, md in zip(got["ids"], got["documents"], got["metadatas"]):
+                node = metadata_dict_to_node(md, text=doc)
+                node.id_ = i
+                nodes.append(node)
+        return nodes
+
+    def nodes_of(self, source: str) -> list[TextNode]:
+        got = self.paragraphs.get(where={"source": source}, include=["documents", "metadatas"])
+        nodes = []
+        for i, doc, md in zip(got["ids"], got["documents"], got["metadatas"]):
+            node = metadata_dict_to_node(md, text=doc)
+            node.id_ = i
+            nodes.append(node)
+        return sorted(nodes, key=lambda n: (n.metadata["paragraph"], n.metadata.get("part", 1)))

@@ -1,0 +1,195 @@
+"""Hybrid retrieval: dense (Chroma) + BM25 over the same paragraphs, fused by weighted RRF.
+
+LlamaIndex supplies the parts: ``VectorIndexRetriever`` (Chroma, with metadata filters pushed down to
+Chroma's `where`), ``BM25Retriever`` (bm25s, stemmed, filtered with a per-query weight mask) and
+``QueryFusionRetriever``. Its built-in RRF has a fixed k=60 and ignores retriever weights, so
+:class:`WeightedRRFRetriever` overrides just that one method.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import replace
+from typing import Dict, List, Tuple
+
+import numpy as np
+import Stemmer
+from llama_index.core import VectorStoreIndex
+from llama_index.core.llms import MockLLM
+from llama_index.core.retrievers import QueryFusionRetriever
+from llama_index.core.schema import NodeWithScore, QueryBundle
+from llama_index.core.vector_stores import FilterOperator, MetadataFilter, MetadataFilters
+from llama_index.retrievers.bm25 import BM25Retriever
+
+from .config import Settings
+from .index import ParagraphIndex, date_int, node_to_passage
+from .models import Passage
+
+_WORD = re.compile(r"\w+")
+
+
+class WeightedRRFRetriever(QueryFusionRetriever):
+    """QueryFusionRetriever whose reciprocal-rank fusion honours `retriever_weights` and a tunable k."""
+
+    def __init__(self, *args, rrf_k: float = 60.0, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._rrf_k = rrf_k
+
+    def _reciprocal_rerank_fusion(self, results: Dict[Tuple[str, int], List[NodeWithScore]]) -> List[NodeWithScore]:
+        fused: dict[str, float] = {}
+        by_id: dict[str, NodeWithScore] = {}
+        for (_, retriever_idx), hits in results.items():
+            w = self._retriever_weights[retriever_idx]
+            for rank, hit in enumerate(sorted(hits, key=lambda h: h.score or 0.0, reverse=True)):
+                nid = hit.node.node_id
+                by_id.setdefault(nid, hit)
+                fused[nid] = fused.get(nid, 0.0) + w / (self._rrf_k + rank + 1)
+        out = []
+        for nid, score in sorted(fused.items(), key=lambda kv: kv[1], reverse=True):
+            out.append(NodeWithScore(node=by_id[nid].node, score=score))
+        return out
+
+
+def _as_list(v) -> list[str] | None:
+    if v is None or v == "" or v == []:
+        return None
+    return [v] if isinstance(v, str) else list(v)
+
+
+class Filters:
+    """The user's restrictions, in both forms the two retrievers need."""
+
+    def __init__(self, outlet=None, source=None, date_from: str | None = None, date_to: str | None = None):
+        self.outlets = _as_list(outlet)
+        self.sources = _as_list(source)
+        self.date_from = date_int(date_from) if date_from else None
+        self.date_to = date_int(date_to, end=True) if date_to else None
+
+    @property
+    def empty(self) -> bool:
+        return not (self.outlets or self.sources or self.date_from or self.date_to)
+
+    def llama(self) -> MetadataFilters | None:
+        f: list[MetadataFilter] = []
+        if self.outlets:
+            f.append(MetadataFilter(key="outlet", value=self.outlets, operator=FilterOperator.IN))
+        if self.sources:
+            f.append(MetadataFilter(key="source", value=self.sources, operator=FilterOperator.IN))
+        if self.date_from:
+            f.append(MetadataFilter(key="date_int", value=self.date_from, operator=FilterOperator.GTE))
+        if self.date_to:
+            f.append(MetadataFilter(key="date_int", value=self.date_to, operator=FilterOperator.LTE))
+            f.append(MetadataFilter(key="date_int", value=0, operator=FilterOperator.GT))
+        return MetadataFilters(filters=f) if f else None
+
+
+def token_set(text: str) -> frozenset[str]:
+    return frozenset(w.lower() for w in _WORD.findall(text))
+
+
+def near_duplicate(a: frozenset[str], b: frozenset[str], threshold: float) -> bool:
+    if not a or not b:
+        return False
+    return len(a & b) / len(a | b) >= threshold
+
+
+class HybridSearcher:
+    """Builds the retrievers over a ParagraphIndex and turns fused nodes into Passages."""
+
+    def __init__(self, index: ParagraphIndex, settings: Settings):
+        self.index = index
+        self.settings = settings
+        self.vector_index = VectorStoreIndex.from_vector_store(index.store, embed_model=index.embedder)
+        self._stemmer = Stemmer.Stemmer("english")
+        self._built_version = -1
+        self._bm25: BM25Retriever | None = None
+
+    # BM25 lives in memory, rebuilt from Chroma after any write (cheap: ~1 s per 20k paragraphs).
+    def _ensure_bm25(self) -> None:
+        if self._built_version == self.index.version and (self._bm25 is not None or self.index.count() == 0):
+            return
+        nodes = self.index.all_nodes()
+        self._nodes = nodes
+        if nodes:
+            self._bm25 = BM25Retriever.from_defaults(nodes=nodes, stemmer=self._stemmer, language="en",
+                                                     similarity_top_k=self.settings.candidate_k)
+            md = [n.metadata for n in nodes]
+            self._col_outlet = np.array([m.get("outlet", "") for m in md], dtype=object)
+            self._col_source = np.array([m.get("source", "") for m in md], dtype=object)
+            self._col_date = np.array([int(m.get("date_int", 0)) for m in md])
+        else:
+            self._bm25 = None
+        self._built_version = self.index.version
+
+    def _bm25_for(self, filters: Filters, k: int) -> BM25Retriever | None:
+        self._ensure_bm25()
+        if self._bm25 is None:
+            return None
+        mask = None
+        if not filters.empty:
+            m = np.ones(len(self._nodes), dtype=bool)
+            if filters.outlets:
+                m &= np.isin(self._col_outlet, filters.outlets)
+            if filters.sources:
+                m &= np.isin(self._col_source, filters.sources)
+            if filters.date_from:
+                m &= self._col_date >= filters.date_from
+            if filters.date_to:
+                m &= (self._col_date <= filters.date_to) & (self._col_date > 0)
+            if not m.any():
+                return None
+            mask = m.astype(int).tolist()
+        k = min(k, len(self._nodes))
+        return _MaskedBM25(self._bm25, k, mask)
+
+    def retrievers(self, filters: Filters, k: int):
+        """(dense, bm25) retrievers for one query; either may be None when nothing can match."""
+        dense = self.vector_index.as_retriever(similarity_top_k=k, filters=filters.llama())
+        return dense, self._bm25_for(filters, k)
+
+    def search(self, query: str, k: int, filters: Filters, mode: str = "hybrid") -> list[Passage]:
+        if self.index.count() == 0:
+            return []
+        cand = max(self.settings.candidate_k, k * 3)
+        dense, bm25 = self.retrievers(filters, cand)
+        if mode == "dense":
+            nodes = dense.retrieve(query)
+        elif mode == "bm25":
+            nodes = bm25.retrieve(query) if bm25 else []
+        else:
+            parts = [dense] + ([bm25] if bm25 else [])
+            weights = [self.settings.dense_weight] + ([self.settings.bm25_weight] if bm25 else [])
+            fusion = WeightedRRFRetriever(
+                parts, llm=MockLLM(), mode="reciprocal_rerank", similarity_top_k=cand, num_queries=1,
+                use_async=False, retriever_weights=weights, rrf_k=self.settings.rrf_k,
+            )
+            nodes = fusion.retrieve(query)
+        return self._dedupe([node_to_passage(n.node, n.score) for n in nodes], k)
+
+    def _dedupe(self, ranked: list[Passage], k: int) -> list[Passage]:
+        """Collapse near-identical paragraphs (wire copy in two outlets) into one hit listing every copy."""
+        kept: list[Passage] = []
+        sets: list[frozenset[str]] = []
+        for p in ranked:
+            ts = token_set(p.text)
+            for i, other in enumerate(sets):
+                if kept[i].source != p.source and near_duplicate(ts, other, self.settings.duplicate_threshold):
+                    kept[i] = replace(kept[i], also_in=kept[i].also_in + (p,))
+                    break
+            else:
+                if len(kept) < k:
+                    kept.append(p)
+                    sets.append(ts)
+        return kept
+
+
+class _MaskedBM25(BM25Retriever):
+    """A BM25Retriever view sharing the built bm25s index, with its own k and filter mask."""
+
+    def __init__(self, base: BM25Retriever, k: int, mask: list[int] | None):
+        self.__dict__.update(base.__dict__)
+        self.similarity_top_k = k
+        self.corpus_weight_mask = mask
+
+    def _retrieve(self, query_bundle: QueryBundle) -> List[NodeWithScore]:
+        # bm25s pads with zero-score documents when fewer than k match; those are not hits.
+        return [n for n in super()._retrieve(query_bundle) if (n.score or 0) > 0]
