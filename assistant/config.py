@@ -33,6 +33,9 @@ class Settings(BaseSettings):
         200, description="tiktoken cl100k_base budget per stored paragraph; longer ones split at sentences."
     )
     max_file_bytes: int = Field(5_000_000, description="Files larger than this are skipped as 'huge'.")
+    embed_context: str = Field(
+        "heading+prev", description="What is embedded/keyword-indexed with each paragraph besides its text: "
+        "any of title, heading, prev (last sentence of the previous paragraph), joined by '+', or 'none'.")
     embed_batch_size: int = Field(32, description="Paragraphs per embedding batch.")
     embed_threads: int = Field(0, description="onnxruntime intra-op threads (0 = all cores).")
 

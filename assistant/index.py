@@ -8,6 +8,7 @@ indexed?" and `assistant sources` cheap without scanning every paragraph.
 from __future__ import annotations
 
 import hashlib
+import re
 import logging
 import shutil
 import time
@@ -17,7 +18,7 @@ from urllib.parse import urlparse
 
 import chromadb
 from chromadb.config import Settings as ChromaSettings
-from llama_index.core.schema import TextNode
+from llama_index.core.schema import MetadataMode, TextNode
 from llama_index.core.vector_stores.utils import metadata_dict_to_node
 from llama_index.vector_stores.chroma import ChromaVectorStore
 
@@ -45,10 +46,26 @@ def date_int(date: str | None, end: bool = False) -> int:
     return int(digits.ljust(8, "9" if end else "0")) if len(digits) >= 4 else 0
 
 
-def article_nodes(article: Article) -> list[TextNode]:
+def _lead_in(text: str, words: int = 40) -> str:
+    """The last sentence (at most `words` words) of the previous paragraph: it often names the speaker
+    of a quote ("…Pete Hegseth." / "the former Fox News host said: “…”")."""
+    tail = re.split(r"(?<=[.!?\u201d\"])\s+", text.strip())[-1]
+    return " ".join(tail.split()[-words:])
+
+
+def article_nodes(article: Article, embed_context: str = "heading+prev") -> list[TextNode]:
     m = article.meta
     nodes = []
+    prev = None
     for p in article.paragraphs:
+        context = []
+        if "title" in embed_context:
+            context.append(m.title)
+        if "heading" in embed_context and p.context:
+            context.append(p.context)
+        if "prev" in embed_context and prev is not None:
+            context.append(_lead_in(prev.text))
+        prev = p
         meta = {
             "source": m.source,
             "paragraph": p.number,
@@ -57,11 +74,15 @@ def article_nodes(article: Article) -> list[TextNode]:
             "date_int": date_int(m.date),
             "content_hash": article.content_hash,
             **{f: getattr(m, f) or "" for f in _META_FIELDS},  # Chroma metadata cannot hold None
+            "context": " / ".join(context),
         }
         node = TextNode(id_=paragraph_id(m.source, p.number, p.part, p.text), text=p.text, metadata=meta)
-        # Metadata is for filtering and citing; embedding/BM25 see only the paragraph text.
-        node.excluded_embed_metadata_keys = list(meta)
+        # Metadata is for filtering and citing; the embedding and BM25 see the paragraph text plus its
+        # `context` (heading, lead-in), so a quote whose speaker is named just before it is still found.
+        node.excluded_embed_metadata_keys = [k for k in meta if k != "context"]
         node.excluded_llm_metadata_keys = list(meta)
+        node.metadata_template = "{value}"
+        node.text_template = "{metadata_str}\n{content}"
         nodes.append(node)
     return nodes
 
@@ -170,10 +191,10 @@ class ParagraphIndex:
         for article in articles:
             src = article.meta.source
             self.paragraphs.delete(where={"source": src})
-            nodes = article_nodes(article)
+            nodes = article_nodes(article, self.settings.embed_context)
             for start in range(0, len(nodes), batch):
                 chunk = nodes[start : start + batch]
-                vecs = self.embedder.embed_texts([n.get_content() for n in chunk])
+                vecs = self.embedder.embed_texts([n.get_content(metadata_mode=MetadataMode.EMBED) for n in chunk])
                 for n, v in zip(chunk, vecs):
                     n.embedding = v.tolist()
                 self.store.add(chunk)

@@ -11,6 +11,7 @@ import re
 from dataclasses import replace
 from typing import Dict, List, Tuple
 
+import bm25s
 import numpy as np
 import Stemmer
 from llama_index.core import VectorStoreIndex
@@ -18,6 +19,7 @@ from llama_index.core.llms import MockLLM
 from llama_index.core.retrievers import QueryFusionRetriever
 from llama_index.core.schema import NodeWithScore, QueryBundle
 from llama_index.core.vector_stores import FilterOperator, MetadataFilter, MetadataFilters
+from llama_index.core.vector_stores.utils import metadata_dict_to_node
 from llama_index.retrievers.bm25 import BM25Retriever
 
 from .config import Settings
@@ -110,7 +112,7 @@ class HybridSearcher:
         nodes = self.index.all_nodes()
         self._nodes = nodes
         if nodes:
-            self._bm25 = BM25Retriever.from_defaults(nodes=nodes, stemmer=self._stemmer, language="en",
+            self._bm25 = BM25Retriever.from_defaults(nodes=nodes, stemmer=self._stemmer, language="en_plus",  # bm25s "en" has only 33 words; en_plus is NLTK-sized
                                                      similarity_top_k=self.settings.candidate_k)
             md = [n.metadata for n in nodes]
             self._col_outlet = np.array([m.get("outlet", "") for m in md], dtype=object)
@@ -191,5 +193,15 @@ class _MaskedBM25(BM25Retriever):
         self.corpus_weight_mask = mask
 
     def _retrieve(self, query_bundle: QueryBundle) -> List[NodeWithScore]:
-        # bm25s pads with zero-score documents when fewer than k match; those are not hits.
-        return [n for n in super()._retrieve(query_bundle) if (n.score or 0) > 0]
+        # Same as BM25Retriever._retrieve, except that the query drops English stopwords like the corpus
+        # did (upstream tokenizes the query without them, so "what"/"did" matched headlines), and that
+        # zero-score padding (bm25s returns k rows even when fewer documents match) is not a hit.
+        tokens = bm25s.tokenize(query_bundle.query_str, stopwords="en_plus", stemmer=self.stemmer,
+                                token_pattern=self.token_pattern, show_progress=False)
+        if not tokens.ids or not tokens.ids[0]:
+            return []
+        weight_mask = np.array(self.corpus_weight_mask) if self.corpus_weight_mask else None
+        idx, scores = self.bm25.retrieve(tokens, k=self.similarity_top_k, show_progress=False,
+                                         weight_mask=weight_mask)
+        return [NodeWithScore(node=metadata_dict_to_node(self.corpus[int(i)]), score=float(sc))
+                for i, sc in zip(idx[0], scores[0]) if sc > 0]
