@@ -139,6 +139,15 @@ def strip_boilerplate(text: str) -> Cleaned:
         elif _CREDIT_LINE.match(line) and _short_sentence(lines[j]) and not _is_heading(lines[j]):
             drop(j)  # the caption above a photo credit ("… war." / "PHOTO: REUTERS")
 
+    # An image label that repeats the opening words of the paragraph just above it ("British Defense
+    # Secretary John Healey" under "British Defense Secretary John Healey announced …") is a caption, not
+    # a heading. (A heading that repeats a list item's lead, as in 002's "Key Points", is kept.)
+    for i, line in enumerate(lines):
+        j = prev_content(i)
+        if (line and keep[i] and j is not None and keep[j] and len(line.split()) <= 8
+                and not _END_PUNCT.search(line) and lines[j].startswith(line + " ")):
+            drop(i)
+
     # Trailing widget area: from the first tail marker on, if all that follows is short debris.
     content = [i for i, line in enumerate(lines) if line]
     for n, i in enumerate(content):

@@ -338,6 +338,7 @@ def _fallback_title(first: str) -> str:
 
 def build_article(text: str, path: Path, settings: Settings, content_hash: str = "") -> Article:
     """Decoded text of ``path`` -> Article (metadata resolved, paragraphs numbered and split)."""
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
     extracted = extract(text, path.suffix)
     cleaned = clean.strip_boilerplate(extracted.text)
     pieces = clean.units(cleaned.text, extracted.blank_lines)

@@ -85,6 +85,13 @@ def test_001_southfront_donations_and_comment_widget_gone(bundled):
     assert "Therefore, by these declarations" in a.paragraphs[-1].text
 
 
+def test_001_image_label_repeating_the_paragraph_above_is_dropped(bundled):
+    a = bundled["001"]
+    assert not any(p.text.startswith("British Defense Secretary John Healey\n") for p in a.paragraphs)
+    assert all(p.context != "British Defense Secretary John Healey" for p in a.paragraphs)
+    paragraph_with(a, "British Defense Secretary John Healey announced readiness to deploy British troops")
+
+
 def test_001_lead_in_stays_with_the_quote_it_introduces(bundled):
     p = paragraph_with(bundled["001"], "He justified this with a power imbalance:")
     assert p.text.endswith("I advise Zelensky to make a deal.”")
@@ -104,8 +111,9 @@ def test_002_single_newline_paragraphs_and_key_points_list(bundled):
     assert key_points.text.startswith("Key Points\n• Trump’s Peace Talks:")
     assert key_points.text.count("\n• ") == 5
     paragraph_with(a, "Our view is that Trump is pivoting to Asia to face China.")
-    # "Diplomatic Dynamics" heading is not a paragraph on its own
-    assert not any(p.text == "Diplomatic Dynamics" for p in a.paragraphs)
+    # "Diplomatic Dynamics" heading is not a paragraph on its own: it leads the paragraph under it
+    section = paragraph_with(a, "Diplomatic Dynamics\nThe potential meeting between Trump and Putin")
+    assert section.context == "Diplomatic Dynamics"
     assert len({p.number for p in a.paragraphs}) >= 6
 
 
