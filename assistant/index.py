@@ -141,6 +141,10 @@ class ParagraphIndex:
             shutil.move(str(self.chroma_path), aside)
             self.corrupt_moved_to = aside
             self.chroma_path.mkdir(parents=True)
+            # Chroma caches one client system per path; drop ours or the new client reuses the broken one.
+            from chromadb.api.shared_system_client import SharedSystemClient
+
+            SharedSystemClient._identifier_to_system.pop(str(self.chroma_path), None)
             return chromadb.PersistentClient(path=str(self.chroma_path), settings=chroma_settings)
 
     def _open_collections(self) -> None:

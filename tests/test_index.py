@@ -119,7 +119,7 @@ def test_corrupt_index_is_moved_aside_and_rebuilt(docs, tmp_path):
 def test_reindex_keeps_files_ingested_from_elsewhere(docs, tmp_path):
     a = Assistant(documents_dir=docs, index_dir=tmp_path / "idx")
     extra = tmp_path / "note.txt"
-    extra.write_text("Zeppelin sightings rose sharply over Lapland this winter, a survey found.\n")
+    extra.write_text("Lapland notes\n\nZeppelin sightings rose sharply over Lapland this winter, a survey found.\n")
     a.ingest([extra])
     report = a.reindex()
     assert set(report.added) == {EXPRESS, "003_8d4f28670e7e466b.txt", "note.txt"}
