@@ -264,3 +264,10 @@ def test_library_prints_nothing(tmp_path, settings, capsys):
     load_articles([tmp_path, DOCUMENTS, tmp_path / "missing.txt"], settings)
     out = capsys.readouterr()
     assert out.out == "" and out.err == ""
+
+
+def test_windows_line_endings_and_front_matter(tmp_path, settings):
+    text = "---\r\noutlet: CRLF Times\r\n---\r\nHeadline\r\n\r\nFirst paragraph here.\r\n\r\nSecond one.\r\n"
+    a = load_article(write(tmp_path, "crlf.txt", text), settings)
+    assert a.meta.outlet == "CRLF Times" and a.meta.title == "Headline"
+    assert [p.text for p in a.paragraphs] == ["First paragraph here.", "Second one."]
