@@ -154,10 +154,10 @@ def _run(a, args) -> int:
         if args.json:
             _dump(rows)
         else:
-            print(f"{'outlet':<22} {'paras':>5} {'tokens':>6}  title  (file)")
+            print(f"{'outlet':<30} {'paras':>5} {'tokens':>6}  title  (file)")
             for s in rows:
                 outlet = s.outlet + (f" ({s.agency})" if s.agency else "")
-                print(f"{outlet:<22} {s.paragraphs:>5} {s.tokens:>6}  {s.title}  ({s.source})")
+                print(f"{outlet:<30} {s.paragraphs:>5} {s.tokens:>6}  {s.title}  ({s.source})")
             print(f"{len(rows)} articles, {sum(s.paragraphs for s in rows)} paragraphs")
         return 0
     if args.cmd == "search":
