@@ -1,0 +1,296 @@
+"""Claim checking: per indexed article, does it support, contradict or not mention a claim?
+
+Offline path: the claim is split into parts (stance.decompose); every sentence of every article is
+annotated with its speaker (stance.annotate) and embedded once (cached); per part and article the
+sentences closest in meaning are judged by stance.judge (meaning + numbers, durations, dates, places,
+negation, antonyms, attribution). With an LLM, the same candidate sentences go to the LLM through
+prompts/claim_judge.md; its verdict counts only if it quotes candidate sentences that really exist.
+"""
+from __future__ import annotations
+
+import json
+import logging
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+
+from .models import Citation, ClaimCheck, Passage, SourceInfo, SourceVerdict
+from .stance import (ClaimPart, PairJudgment, SpokenSentence, TermStats, annotate, content_terms, coverage, decompose,
+                     judge)
+
+log = logging.getLogger(__name__)
+
+PROMPT_PATH = Path(__file__).resolve().parent.parent / "prompts" / "claim_judge.md"
+NOT_IN_CORPUS = "not in the indexed articles"
+_RANK = {"contradicts": 2, "supports": 1, "not_mentioned": 0}
+
+
+@dataclass
+class _Article:
+    info: SourceInfo
+    fingerprint: tuple[str, ...]
+    passages: list[Passage]
+    sentences: list[SpokenSentence]
+    vectors: np.ndarray  # (n_sentences, dim) unit vectors
+
+
+@dataclass(frozen=True)
+class _Candidate:
+    sentence: SpokenSentence
+    passage: Passage
+    sim: float
+    judgment: PairJudgment
+
+
+class ClaimChecker:
+    """`check(claim, outlet=None) -> ClaimCheck`; one verdict per indexed article (outlet-filtered)."""
+
+    candidates_per_source = 6  # sentences judged per part and article (and shown to the LLM)
+    max_paragraphs_embedded = 150  # longer articles: only paragraphs `search` ranks for the claim
+
+    def __init__(self, settings, embedder, search: Callable, paragraphs: Callable, sources: Callable, llm=None):
+        self.settings = settings
+        self.embedder = embedder
+        self._search = search
+        self._paragraphs = paragraphs
+        self._sources = sources
+        self.llm = llm
+        self._articles: dict[str, _Article] = {}
+        self._prompt: str | None = None
+        self._stats: tuple[tuple[str, ...], TermStats] | None = None
+
+    # ---------------------------------------------------------------- public
+    def check(self, claim: str, outlet: str | list[str] | None = None) -> ClaimCheck:
+        claim = " ".join((claim or "").split())
+        parts = decompose(claim)
+        infos = _filter_outlet(self._sources(), outlet)
+        arts = [a for a in (self._article(i, claim) for i in infos) if a is not None]
+        stats = self._term_stats(arts)
+        part_vecs = self.embedder.embed_texts([p.content for p in parts])
+        numbering = _Numbering()
+        per_part: list[tuple[str, tuple[SourceVerdict, ...]]] = []
+        by_source: dict[str, list[SourceVerdict]] = {a.info.source: [] for a in arts}
+        for part, vec in zip(parts, part_vecs):
+            verdicts = []
+            for art in arts:
+                cands = self._candidates(part, vec, art, stats)
+                v = self._llm_verdict(part, art, cands, numbering) if self.llm is not None else None
+                v = v or _offline_verdict(part, art, cands, numbering)
+                verdicts.append(v)
+                by_source[art.info.source].append(v)
+            per_part.append((part.text, tuple(_order(verdicts))))
+        combined = [_combine(by_source[a.info.source], a.info, len(parts)) for a in arts]
+        combined = _order(combined)
+        return ClaimCheck(claim=claim, parts=tuple(p.text for p in parts), verdicts=tuple(combined),
+                          summary=_summary(combined, per_part if len(parts) > 1 else None),
+                          part_verdicts=tuple(per_part) if len(parts) > 1 else
+                          ((parts[0].text, tuple(combined)),))
+
+    # ---------------------------------------------------------------- sentences of an article (cached)
+    def _article(self, info: SourceInfo, claim: str) -> _Article | None:
+        passages = self._paragraphs(info.source)
+        if not passages:
+            return None
+        if len(passages) > self.max_paragraphs_embedded:
+            # Long article: embed only the paragraphs retrieval finds for this claim (plus cache them).
+            hits = {p.paragraph for p in self._search(claim, k=20, source=info.source)}
+            passages = [p for p in passages if p.paragraph in hits]
+        fingerprint = tuple(p.id for p in passages)
+        cached = self._articles.get(info.source)
+        if cached and cached.fingerprint == fingerprint:
+            return cached
+        sentences = annotate([p.text for p in passages])
+        vectors = self.embedder.embed_texts([s.text for s in sentences]) if sentences else np.zeros((0, 384))
+        art = _Article(info, fingerprint, passages, sentences, np.asarray(vectors, dtype=np.float32))
+        if len(passages) == len(self._paragraphs(info.source)) or len(self._articles) < 1000:
+            self._articles[info.source] = art
+        return art
+
+    def _term_stats(self, arts: list[_Article]) -> TermStats:
+        """Term rarity over every cached sentence (recomputed only when the articles change)."""
+        key = tuple(sorted(s for s in self._articles))
+        if self._stats is None or self._stats[0] != key:
+            self._stats = (key, TermStats.from_texts(s.text for a in self._articles.values() for s in a.sentences))
+        return self._stats[1]
+
+    def _candidates(self, part: ClaimPart, vec: np.ndarray, art: _Article, stats: TermStats) -> list[_Candidate]:
+        if not art.sentences:
+            return []
+        sims = art.vectors @ vec
+        terms = content_terms(part.content, drop={part.speaker} if part.speaker else None)
+        # Rank by meaning and key terms together, so a paraphrase and a near-verbatim number both surface.
+        rank = [0.55 * float(sims[i]) + 0.45 * coverage(terms, s.text, s.context, stats=stats)
+                for i, s in enumerate(art.sentences)]
+        top = sorted(range(len(rank)), key=lambda i: rank[i], reverse=True)[: self.candidates_per_source]
+        out = []
+        for i in top:
+            s = art.sentences[i]
+            context = s.context + " " + art.passages[s.paragraph].text
+            out.append(_Candidate(s, art.passages[s.paragraph], float(sims[i]),
+                                  judge(part, s.text, float(sims[i]), context=context, speaker=s.speaker,
+                                        stats=stats)))
+        return out
+
+    # ---------------------------------------------------------------- LLM judge
+    def _llm_verdict(self, part: ClaimPart, art: _Article, cands: list[_Candidate], numbering) -> SourceVerdict | None:
+        if not cands:
+            return None
+        try:
+            prompt = self._prompt_text().format(
+                claim=part.text, speaker=part.speaker_name or "(none: the claim is not attributed)",
+                outlet=art.info.outlet, title=art.info.title,
+                sentences="\n".join(f"S{i + 1}: [speaker: {c.sentence.speaker or 'narrator'}] {c.sentence.text}"
+                                    for i, c in enumerate(cands)))
+            raw = str(self.llm.complete(prompt).text)
+            data = _parse_json(raw)
+        except Exception as exc:  # a flaky LLM must never break the offline answer
+            log.warning("LLM claim judge failed (%s); using the offline verdict", exc)
+            return None
+        if not isinstance(data, dict):
+            return None
+        stance = str(data.get("stance", "")).strip().lower()
+        if stance not in _RANK:
+            return None
+        picked = []
+        for ref in data.get("evidence") or []:
+            c = _resolve_evidence(ref, cands)
+            if c is not None and c not in picked:
+                picked.append(c)
+        if stance != "not_mentioned" and not picked:
+            return None  # no verdict without evidence: fall back to the rules
+        try:
+            conf = float(data.get("confidence", 0.7))
+        except (TypeError, ValueError):
+            conf = 0.7
+        conf = min(1.0, max(0.0, conf))
+        return SourceVerdict(art.info.source, art.info.outlet, art.info.title, stance,
+                             conf if stance != "not_mentioned" else 0.0,
+                             tuple(numbering.cite(c.passage, c.sentence.text) for c in picked),
+                             part=part.text, reason="LLM: " + str(data.get("reason", ""))[:300])
+
+    def _prompt_text(self) -> str:
+        if self._prompt is None:
+            self._prompt = PROMPT_PATH.read_text(encoding="utf-8")
+        return self._prompt
+
+
+# ---------------------------------------------------------------- helpers
+
+class _Numbering:
+    """Citation numbers unique across one ClaimCheck (same sentence, same number)."""
+
+    def __init__(self):
+        self._seen: dict[tuple[str, str], int] = {}
+
+    def cite(self, passage: Passage, quote: str) -> Citation:
+        key = (passage.id, quote)
+        if key not in self._seen:
+            self._seen[key] = len(self._seen) + 1
+        return Citation(self._seen[key], passage, quote)
+
+
+def _offline_verdict(part: ClaimPart, art: _Article, cands: list[_Candidate], numbering) -> SourceVerdict:
+    deciding = [c for c in cands if c.judgment.stance != "not_mentioned"]
+    if not deciding:
+        return SourceVerdict(art.info.source, art.info.outlet, art.info.title, "not_mentioned", 0.0, (),
+                             part=part.text, reason="no sentence addresses this claim")
+    # The most relevant deciding sentence wins; a contradiction needs to be about as relevant as the best
+    # support to override it (an unrelated number elsewhere must not flip a clear support).
+    best = max(deciding, key=lambda c: (c.judgment.relevance, c.judgment.score))
+    same = [c for c in deciding if c.judgment.stance == best.judgment.stance]
+    same.sort(key=lambda c: c.judgment.score, reverse=True)
+    evidence = tuple(numbering.cite(c.passage, c.sentence.text) for c in same[:2])
+    return SourceVerdict(art.info.source, art.info.outlet, art.info.title, best.judgment.stance,
+                         round(best.judgment.score, 3), evidence, part=part.text, reason=best.judgment.reason)
+
+
+def _combine(verdicts: list[SourceVerdict], info: SourceInfo, n_parts: int) -> SourceVerdict:
+    """One verdict per article for the whole claim: any contradicted part contradicts it; otherwise any
+    supported part supports it (the part verdicts say which)."""
+    if n_parts == 1:
+        return verdicts[0]
+    contra = [v for v in verdicts if v.stance == "contradicts"]
+    sup = [v for v in verdicts if v.stance == "supports"]
+    chosen = contra or sup
+    if not chosen:
+        return SourceVerdict(info.source, info.outlet, info.title, "not_mentioned", 0.0, (),
+                             reason="no part of the claim is addressed")
+    stance = "contradicts" if contra else "supports"
+    evidence: list[Citation] = []
+    for v in chosen:
+        evidence.extend(e for e in v.evidence if e not in evidence)
+    conf = max(v.confidence for v in chosen) * (1.0 if contra or len(sup) == n_parts else 0.85)
+    which = ", ".join(f"part {verdicts.index(v) + 1}" for v in chosen)
+    return SourceVerdict(info.source, info.outlet, info.title, stance, round(conf, 3), tuple(evidence),
+                         reason=f"{stance} {which} of {n_parts}: " + "; ".join(v.reason for v in chosen))
+
+
+def _order(verdicts: list[SourceVerdict]) -> list[SourceVerdict]:
+    return sorted(verdicts, key=lambda v: (v.stance != "not_mentioned", v.confidence), reverse=True)
+
+
+def _count(verdicts, stance: str) -> str:
+    names = [v.outlet for v in verdicts if v.stance == stance]
+    if not names:
+        return "none"
+    noun = "source" if len(names) == 1 else "sources"
+    return f"{len(names)} {noun} ({', '.join(dict.fromkeys(names))})"
+
+
+def _summary(verdicts: list[SourceVerdict], per_part) -> str:
+    silent = sum(v.stance == "not_mentioned" for v in verdicts)
+    if silent == len(verdicts):
+        head = NOT_IN_CORPUS[0].upper() + NOT_IN_CORPUS[1:]
+    else:
+        n_sup = sum(v.stance == "supports" for v in verdicts)
+        n_con = sum(v.stance == "contradicts" for v in verdicts)
+        first, second = (("supported", "supports"), ("contradicted", "contradicts"))
+        if n_con > n_sup:
+            first, second = second, first
+        head = (f"{first[0]} by {_count(verdicts, first[1])}, {second[0]} by {_count(verdicts, second[1])}, "
+                f"{silent} silent")
+        head = head[0].upper() + head[1:]
+    if not per_part:
+        return head
+    bits = []
+    for text, vs in per_part:
+        sup = [v.outlet for v in vs if v.stance == "supports"]
+        con = [v.outlet for v in vs if v.stance == "contradicts"]
+        desc = []
+        if sup:
+            desc.append("supported by " + ", ".join(dict.fromkeys(sup)))
+        if con:
+            desc.append("contradicted by " + ", ".join(dict.fromkeys(con)))
+        bits.append(f"\u201c{text}\u201d: " + ("; ".join(desc) if desc else NOT_IN_CORPUS))
+    return head + ". Parts \u2014 " + " | ".join(bits)
+
+
+def _filter_outlet(infos: list[SourceInfo], outlet) -> list[SourceInfo]:
+    if not outlet:
+        return list(infos)
+    wanted = {o.strip().lower() for o in ([outlet] if isinstance(outlet, str) else outlet)}
+    return [i for i in infos if (i.outlet or "").lower() in wanted or (i.agency or "").lower() in wanted]
+
+
+def _parse_json(raw: str):
+    raw = raw.strip()
+    m = re.search(r"\{.*\}", raw, re.S)
+    return json.loads(m.group(0) if m else raw)
+
+
+def _resolve_evidence(ref, cands: list[_Candidate]) -> _Candidate | None:
+    """"S2", 2 or the sentence text itself -> the candidate; anything else (an invented quote) -> None."""
+    if isinstance(ref, int) or (isinstance(ref, str) and re.fullmatch(r"\s*S?\d+\s*", ref)):
+        i = int(re.sub(r"\D", "", str(ref))) - 1
+        return cands[i] if 0 <= i < len(cands) else None
+    if isinstance(ref, str):
+        norm = " ".join(ref.split()).strip(" \"'\u201c\u201d")
+        if len(norm) < 12:
+            return None
+        for c in cands:
+            if norm in " ".join(c.sentence.text.split()):
+                return c
+    return None
