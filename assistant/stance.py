@@ -363,11 +363,13 @@ def antonym_flips(claim_terms: set[str], sent_terms: set[str]) -> list[tuple[str
     return flips
 
 
-def negations_in_scope(text: str, anchor_terms: set[str], window: int = 8) -> int:
+def negations_in_scope(text: str, anchor_terms: set[str], window: int = 8, skip: set[str] = frozenset()) -> int:
     """Negation cues whose scope (the next `window` words, same clause) holds one of the anchor terms:
     a "not" elsewhere in the sentence says nothing about the claim."""
     n = 0
     for m in _NEG.finditer(text):
+        if stem(m.group(0).split()[0]) in skip:
+            continue  # already counted as an antonym of a claim word
         tail = re.split(r"[;:,\u2013\u2014]|\bbut\b|\bwhile\b|\bwhereas\b|\band that\b", text[m.end():],
                         maxsplit=1)[0]
         scope = words(tail)[:window]
@@ -426,7 +428,7 @@ def speaker_of(sentence: str, antecedent: str | None = None) -> str | None:
     "the former Fox News host said") that `antecedent` cannot resolve; None when nobody speaks."""
     s = strip_quotes(sentence)
     name = rf"((?:{_NAME_WORD}\s+)*{_NAME_WORD})"
-    m = re.search(rf"\baccording to (?:the )?{name}", s)
+    m = re.search(rf"\baccording to (?:the )?{name}", s) or re.search(rf"{name},\s+who\s+(?:has\s+)?(?:{_SAY})\b", s)
     if m:
         return _name_key(m.group(1))
     # quote-final inversion: "...," said former Trump advisor Brian Lanza.
@@ -460,6 +462,18 @@ def speaker_of(sentence: str, antecedent: str | None = None) -> str | None:
                   r"assertion|warning|announcement|pledge|promise)", s)
     if m:
         return _name_key(m.group(1))
+    return None
+
+
+def _introducer(sentence: str, antecedent: str | None) -> str | None:
+    """The subject of a sentence that introduces a quotation: a pronoun (resolved) or a short name."""
+    s = strip_quotes(sentence).strip()
+    if re.match(r"^(?:he|she|they)\b", s, re.I):
+        return antecedent
+    m = re.match(rf"^((?:[A-Z][A-Za-z\-]*\s+){{0,4}}[a-zA-Z\-]+)(?:\s*\([^)]*\))?\s+(?:also\s+)?"
+                 rf"(?:{_SAY}|released|issued|published|justified|explained|responded)\b", s)
+    if m and len(m.group(1).split()) <= 5:
+        return _name_key(m.group(1)) or None
     return None
 
 
@@ -498,9 +512,14 @@ def annotate(paragraphs: list[str]) -> list[SpokenSentence]:
         sents = split_sentences(para)
         if pi and not prev_text.rstrip().endswith(":"):
             last_speaker = None  # a new paragraph starts a new attribution unless the last one announced it
+        quote_only = bool(sents) and all(re.match(r"^\s*[\"\u201c]", x) for x in sents)
         for s in sents:
             antecedent = last_speaker or last_person
             sp = speaker_of(s, antecedent)
+            if sp is None and s.rstrip().endswith(":"):
+                sp = _introducer(s, antecedent)  # "He justified this with a power imbalance:"
+            if sp is None and quote_only and pi and not last_speaker:
+                sp = _introducer(prev_text, None)  # a quote paragraph after "EU leaders released a statement"
             bare_quote = sp is None and s.lstrip()[:1] in "\"\u201c" and strip_quotes(s).replace("qqquote", "").strip(" .,") == ""
             if sp is None and (bare_quote or re.match(r"^\s*[\"\u201c]", s) and len(strip_quotes(s).split()) <= 3):
                 sp = last_speaker
@@ -559,7 +578,8 @@ def decompose(claim: str) -> list[ClaimPart]:
         if len(sub) == 2:
             left, right = sub
             # only a real clause boundary: both sides long enough and the right side has a verb
-            if len(left.split()) >= 4 and len(right.split()) >= 3 and _VERBISH.search(right):
+            if len(left.split()) >= 4 and len(right.split()) >= 4 and _VERBISH.search(right) and \
+                    not re.search(r"\b(?:not|too|so|is|are|was|were|did|does)$", right.strip()):
                 out.extend([left, right])
                 continue
         out.append(p)
@@ -639,7 +659,8 @@ def coverage(claim_terms: list[str], sentence: str, context: str = "", context_w
 
 
 def judge(part: ClaimPart, sentence: str, sim: float, context: str = "", speaker: str | None = None,
-          stats: TermStats | None = None, support_threshold: float = 0.6, relevance_floor: float = 0.5) -> PairJudgment:
+          stats: TermStats | None = None, support_threshold: float = 0.6, relevance_floor: float = 0.5,
+          min_support_sim: float = 0.45) -> PairJudgment:
     """Stance of `sentence` towards `part`, given the embedding similarity `sim` of the two.
 
     relevance = mix of meaning (embedding) and rarity-weighted key-term coverage. A contradiction by a
@@ -666,7 +687,7 @@ def judge(part: ClaimPart, sentence: str, sim: float, context: str = "", speaker
     for a, b in flips:
         flags.append(f"opposite: '{a}' vs '{b}'")
     neg_claim = negations_in_scope(part.content, anchor | {a for a, _ in flips})
-    neg_sent = negations_in_scope(sentence, anchor | {b for _, b in flips})
+    neg_sent = negations_in_scope(sentence, anchor | {b for _, b in flips}, skip={b for _, b in flips})
     polarity_flip = (neg_claim + neg_sent + len(flips)) % 2 == 1
     if (neg_claim + neg_sent) % 2 == 1:
         flags.append("negation: " + ("claim negates" if neg_claim % 2 else "source negates"))
@@ -691,13 +712,13 @@ def judge(part: ClaimPart, sentence: str, sim: float, context: str = "", speaker
         return PairJudgment("not_mentioned", 0.0, relevance, "the claim's place is not in this sentence")
     # matching numbers are strong evidence that two differently worded sentences state the same fact
     relevance = min(1.0, relevance + 0.06 * len(claim_q))
-    if relevance >= support_threshold:
+    if relevance >= support_threshold and (sim >= min_support_sim or claim_q):
         return PairJudgment("supports", min(1.0, 0.3 + relevance * 0.75), relevance,
                             f"same meaning (similarity {sim:.2f}, key terms {cov:.0%})")
     return PairJudgment("not_mentioned", 0.0, relevance, "")
 
 
-_PLACE_RE = re.compile(r"\b(?:in|at|to|from|near|held in|took place in|taking place in)\s+"
+_PLACE_RE = re.compile(r"\b(?:in|at|near)\s+"
                        r"((?:[A-Z][a-zA-Z\-]+)(?:[\s,]+[A-Z][a-zA-Z\-]+)*)")
 _NOT_PLACES = set(_MONTHS) | {"the", "his", "her", "their", "this", "that", "president", "mr", "defence", "defense"}
 
@@ -719,6 +740,12 @@ def _title_case(text: str) -> bool:
 def place_conflict(claim: str, sentence: str, context: str = "") -> str | None:
     """The claim puts something in a place the source puts elsewhere ("in Moscow" vs "in Alaska")."""
     if _title_case(sentence):
+        return None
+    # "summit in Helsinki in 2018" vs a 2025 summit in Alaska: a different event, not a contradiction
+    times = [q for q in quantities(claim) if q.kind in ("year", "date")]
+    if times and not any(q.kind in ("year", "date") for q in quantities(sentence + " " + context)):
+        return None
+    if any(c.kind in ("year", "date") for c, _ in quantity_conflicts(claim, sentence)):
         return None
     cp = places(claim)
     if not cp:
