@@ -1,0 +1,112 @@
+"""Start the real Chainlit app on a free loopback port and drive it with Debian's headless Chromium.
+
+Used by tests/test_ui_browser.py and scripts/ui_load.py.
+"""
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+from typing import Iterator
+
+ROOT = Path(__file__).resolve().parent.parent
+CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@contextlib.contextmanager
+def running_app(env: dict[str, str], log_path: Path, timeout: float = 90.0) -> Iterator[str]:
+    """`chainlit run assistant/ui.py --headless` from the project root (so it reads the committed
+    .chainlit/config.toml and chainlit.md); yields the base URL once the page answers."""
+    port = free_port()
+    full_env = {k: v for k, v in os.environ.items() if not k.startswith("ASSISTANT_")}
+    full_env.update({"ANONYMIZED_TELEMETRY": "False", "HF_HUB_OFFLINE": "1", **env})
+    chainlit = Path(sys.executable).with_name("chainlit")
+    log = open(log_path, "wb")
+    proc = subprocess.Popen([str(chainlit), "run", "assistant/ui.py", "--headless", "--host", "127.0.0.1",
+                             "--port", str(port)], cwd=ROOT, env=full_env, stdout=log, stderr=subprocess.STDOUT,
+                            start_new_session=True)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + timeout
+        while True:
+            if proc.poll() is not None:
+                raise RuntimeError(f"chainlit exited with {proc.returncode}: {log_path.read_text()[-3000:]}")
+            try:
+                with urllib.request.urlopen(url + "/", timeout=2) as r:
+                    if r.status == 200:
+                        break
+            except OSError:
+                pass
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"chainlit did not answer within {timeout}s: {log_path.read_text()[-3000:]}")
+            time.sleep(0.2)
+        yield url
+    finally:
+        stop(proc)
+        log.close()
+
+
+def stop(proc: subprocess.Popen) -> None:
+    if proc.poll() is not None:
+        return
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(proc.pid, signal.SIGTERM)
+    try:
+        proc.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait(timeout=10)
+
+
+def launch_browser(playwright, user_data_dir: Path | None = None):
+    args = list(CHROMIUM_ARGS)
+    return playwright.chromium.launch(executable_path=CHROMIUM, args=args)
+
+
+def open_chat(browser, url: str, timeout_ms: int = 60_000):
+    page = browser.new_page(viewport={"width": 1400, "height": 900})
+    page.goto(url)
+    page.wait_for_selector("#chat-input", timeout=timeout_ms)
+    # The check-command button appears once the socket is up and on_chat_start has finished.
+    page.wait_for_selector("#command-check", timeout=timeout_ms)
+    return page
+
+
+def send(page, text: str) -> None:
+    page.fill("#chat-input", text)
+    page.keyboard.press("Enter")
+
+
+def assistant_message(page, contains: str, timeout_ms: int = 60_000):
+    """The newest assistant message containing `contains` (waits for it)."""
+    loc = page.locator('[data-step-type="assistant_message"]', has_text=contains).last
+    loc.wait_for(timeout=timeout_ms)
+    return loc
+
+
+def cited_answer(page, timeout_ms: int = 60_000):
+    """The newest answer once its citation links are attached (they come with the final update)."""
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+    loc = page.locator('[data-step-type="assistant_message"]').last
+    try:
+        loc.locator("a.element-link").first.wait_for(timeout=timeout_ms)
+    except PlaywrightTimeout:
+        shown = loc.inner_text(timeout=1000) if loc.count() else "(no assistant message)"
+        raise AssertionError(f"no cited answer within {timeout_ms} ms; the page shows: {shown[:1500]}") from None
+    return loc
