@@ -208,21 +208,22 @@ def _offline_verdict(part: ClaimPart, art: _Article, cands: list[_Candidate], nu
 
 
 def _combine(verdicts: list[SourceVerdict], info: SourceInfo, n_parts: int) -> SourceVerdict:
-    """One verdict per article for the whole claim: any contradicted part contradicts it; otherwise any
-    supported part supports it (the part verdicts say which)."""
+    """One verdict per article for the whole claim: any contradicted part contradicts it; it supports the
+    claim only if it supports every part (a half-sourced claim is not sourced; part_verdicts show which)."""
     if n_parts == 1:
         return verdicts[0]
     contra = [v for v in verdicts if v.stance == "contradicts"]
     sup = [v for v in verdicts if v.stance == "supports"]
-    chosen = contra or sup
+    chosen = contra or (sup if len(sup) == n_parts else [])
     if not chosen:
+        which = ", ".join(f"part {verdicts.index(v) + 1}" for v in sup)
         return SourceVerdict(info.source, info.outlet, info.title, "not_mentioned", 0.0, (),
-                             reason="no part of the claim is addressed")
+                             reason=f"supports only {which} of {n_parts}" if sup else "no part of the claim is addressed")
     stance = "contradicts" if contra else "supports"
     evidence: list[Citation] = []
     for v in chosen:
         evidence.extend(e for e in v.evidence if e not in evidence)
-    conf = max(v.confidence for v in chosen) * (1.0 if contra or len(sup) == n_parts else 0.85)
+    conf = max(v.confidence for v in chosen) if contra else min(v.confidence for v in chosen)
     which = ", ".join(f"part {verdicts.index(v) + 1}" for v in chosen)
     return SourceVerdict(info.source, info.outlet, info.title, stance, round(conf, 3), tuple(evidence),
                          reason=f"{stance} {which} of {n_parts}: " + "; ".join(v.reason for v in chosen))

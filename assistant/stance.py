@@ -86,6 +86,7 @@ believed thinks think thought described called call mr mrs ms dr president secre
 
 
 def words(text: str) -> list[str]:
+    text = re.sub(r"\b([A-Z])\.([A-Z])\.", r"\1\2", text)  # "U.S." and "US" are one word
     return re.findall(r"[A-Za-z][A-Za-z'\u2019\-]*|\d[\d,\.]*", text)
 
 
@@ -320,7 +321,7 @@ _NEG = re.compile(r"\b(?:not|no|never|none|nobody|nothing|neither|nor|without|ca
 _ANTONYMS = [
     ("realistic", "unrealistic"), ("likely", "unlikely"), ("possible", "impossible"), ("legal", "illegal"),
     ("able", "unable"), ("agree", "disagree"), ("accept", "reject"), ("approve", "reject"),
-    ("approve", "scrap"), ("adopt", "scrap"), ("adopt", "abandon"), ("win", "lose"), ("won", "lost"),
+    ("approve", "scrap"), ("ahead", "scrap"), ("proceed", "scrap"), ("adopt", "scrap"), ("adopt", "abandon"), ("win", "lose"), ("won", "lost"),
     ("increase", "decrease"), ("rise", "fall"), ("raise", "cut"), ("support", "oppose"), ("back", "oppose"),
     ("allow", "ban"), ("allow", "forbid"), ("permit", "forbid"), ("include", "exclude"), ("admit", "expel"),
     ("readmit", "expel"), ("join", "leave"), ("strong", "weak"), ("success", "failure"), ("succeed", "fail"),
@@ -536,8 +537,11 @@ def annotate(paragraphs: list[str]) -> list[SpokenSentence]:
 
 # ---------------------------------------------------------------- claims
 
+# "ruled out"/"denied" are not plain attribution: they negate what follows, so they stay in the content
+_CLAIM_VERBS = "|".join(v for v in _SAY.split("|") if v not in ("denied", "called", "calls", "described",
+                                                                 "describes", "promised", "promises", "vowed"))
 _CLAIM_SAY = re.compile(rf"^(?P<speaker>(?:(?:the|a|an)\s+)?(?:[A-Za-z'\u2019.\-]+\s+){{0,5}}?[A-Za-z'\u2019.\-]+)\s+"
-                        rf"(?:has\s+|had\s+|have\s+)?(?:{_SAY}|ruled out|rejected|dismissed)\s+(?:that\s+|:\s*)?"
+                        rf"(?:has\s+|had\s+|have\s+)?(?:{_CLAIM_VERBS})\s+(?:that\s+|:\s*)?"
                         rf"(?P<content>.+)$", re.I | re.S)
 
 
@@ -554,11 +558,17 @@ def parse_attribution(claim: str) -> ClaimPart:
     m = re.match(r"^according to (?P<speaker>[^,]+),\s*(?P<content>.+)$", c, re.I)
     if not m:
         m = _CLAIM_SAY.match(c)
+    if not m:
+        m = re.match(rf"^(?P<speaker>(?:[A-Za-z'\u2019.\-]+\s+){{0,5}}?[A-Za-z'\u2019.\-]+)\s+(?:has\s+)?"
+                     rf"(?P<neg>ruled out|rejected|dismissed|denied)\s+(?P<content>.+)$", c)
     if m:
         sp = m.group("speaker").strip()
         # the speaker must look like a name or a titled role, not a clause ("the US does not see ... said")
         if re.search(r"[A-Z]", sp) and len(sp.split()) <= 6 and _name_key(sp):
-            return ClaimPart(c, m.group("content").strip(), _name_key(sp), sp)
+            content = m.group("content").strip()
+            if "neg" in m.groupdict() and m.group("neg"):
+                content = "no " + content  # "X ruled out NATO membership" claims X said: no NATO membership
+            return ClaimPart(c, content, _name_key(sp), sp)
     return ClaimPart(c, c, None, None)
 
 
@@ -591,8 +601,10 @@ def decompose(claim: str) -> list[ClaimPart]:
         p = p.strip().rstrip(".")
         if i and subject and p and p[0].islower() and not re.match(r"^(?:the|a|an|this|that|it|there)\b", p):
             p = f"{subject} {p}"
-        text = f"{head.speaker_name} said {p}" if head.speaker else p
-        parts.append(ClaimPart(text, p, head.speaker, head.speaker_name))
+        if head.speaker:
+            parts.append(ClaimPart(f"{head.speaker_name} said {p}", p, head.speaker, head.speaker_name))
+        else:
+            parts.append(parse_attribution(p))  # "Hegseth ruled out X and said Y": Y is attributed
     return parts
 
 
@@ -658,7 +670,25 @@ def coverage(claim_terms: list[str], sentence: str, context: str = "", context_w
     return got / total if total else 0.0
 
 
+_CLAUSE_SPLIT = re.compile(r";\s+|,?\s+and that\s+|,\s+but\s+|\s+but\s+|,\s+while\s+|\s+[\u2013\u2014]\s+")
+
+
 def judge(part: ClaimPart, sentence: str, sim: float, context: str = "", speaker: str | None = None,
+          **kw) -> PairJudgment:
+    """Judge the sentence clause by clause ("X was unrealistic and that the US does not see Y": the
+    "un-" belongs to X, the "not" to Y); the most relevant deciding clause wins."""
+    clauses = [c for c in _CLAUSE_SPLIT.split(sentence) if len(c.split()) >= 4]
+    whole = judge_clause(part, sentence, sim, context, speaker, **kw)
+    if len(clauses) < 2:
+        return whole
+    results = [judge_clause(part, c, sim, context + " " + sentence, speaker, **kw) for c in clauses]
+    deciding = [r for r in results if r.stance != "not_mentioned"]
+    if not deciding:
+        return whole if whole.stance == "not_mentioned" else results[0]
+    return max(deciding, key=lambda r: (r.relevance, r.stance == "supports"))
+
+
+def judge_clause(part: ClaimPart, sentence: str, sim: float, context: str = "", speaker: str | None = None,
           stats: TermStats | None = None, support_threshold: float = 0.6, relevance_floor: float = 0.5,
           min_support_sim: float = 0.45) -> PairJudgment:
     """Stance of `sentence` towards `part`, given the embedding similarity `sim` of the two.
@@ -691,12 +721,13 @@ def judge(part: ClaimPart, sentence: str, sim: float, context: str = "", speaker
     polarity_flip = (neg_claim + neg_sent + len(flips)) % 2 == 1
     if (neg_claim + neg_sent) % 2 == 1:
         flags.append("negation: " + ("claim negates" if neg_claim % 2 else "source negates"))
-    place = place_conflict(part.content, sentence, context)
+    place = place_conflict(part.content, sentence, context) or name_substitution(part.content, sentence, context)
     place_relevance = relevance
     if place:
         flags.append(place)
         # the place itself is the disputed slot: judge "same subject" on the other words
-        rest = [t for t in terms if t not in places(part.content)]
+        rest = [t for t in terms if t not in places(part.content) and t in term_set(sentence + " " + context)]
+        rest = rest or terms
         place_relevance = 0.55 * sim + 0.45 * coverage(rest, sentence, context, stats=stats)
     if (conflicts and relevance >= relevance_floor) or (place and place_relevance >= relevance_floor) or \
             (polarity_flip and relevance >= support_threshold - 0.05):
@@ -726,10 +757,33 @@ _NOT_PLACES = set(_MONTHS) | {"the", "his", "her", "their", "this", "that", "pre
 def places(text: str) -> set[str]:
     out = set()
     for m in _PLACE_RE.finditer(text):
-        for w in re.split(r"[\s,]+", m.group(1)):
-            if w.lower() not in _NOT_PLACES and w.lower() not in _TITLES:
+        for w in re.split(r"[\s,\-]+", m.group(1)):
+            if w and w.lower() not in _NOT_PLACES and w.lower() not in _TITLES:
                 out.add(stem(w))
     return out
+
+
+def name_substitution(claim: str, sentence: str, context: str = "") -> str | None:
+    """The claim names X where the sentence, after the same two words, names Y: "ambassador to Ukraine"
+    vs "ambassador to Russia", "requested by Trump" vs "requested by Putin"."""
+    if _title_case(sentence):
+        return None
+    cw = words(claim)
+    claim_terms = term_set(claim)
+    sw = words(sentence)
+    low = [w.lower() for w in sw]
+    trigrams = {tuple(low[j - 2:j + 1]) for j in range(2, len(low))}
+    for i in range(2, len(cw)):
+        x = cw[i]
+        a, b = cw[i - 2].lower(), cw[i - 1].lower()
+        if not x[0].isupper() or (a, b, x.lower()) in trigrams or a in _STOP and b in _STOP:
+            continue
+        for j in range(2, len(sw)):
+            y = sw[j]
+            if low[j - 2] == a and low[j - 1] == b and y[0].isupper() and \
+                    not ({stem(p) for p in y.split("-")} & claim_terms):
+                return f"name: claim '{a} {b} {x}' vs source '{a} {b} {y}'"
+    return None
 
 
 def _title_case(text: str) -> bool:
@@ -754,7 +808,7 @@ def place_conflict(claim: str, sentence: str, context: str = "") -> str | None:
     missing = {p for p in cp if p not in known}
     if not missing or missing != cp:
         return None
-    sp = places(sentence) - cp
+    sp = places(sentence) - term_set(claim)
     if not sp:
         return None
     return f"place: claim '{', '.join(sorted(missing))}' vs source '{', '.join(sorted(sp))}'"
