@@ -726,8 +726,7 @@ def judge_clause(part: ClaimPart, sentence: str, sim: float, context: str = "", 
     if place:
         flags.append(place)
         # the place itself is the disputed slot: judge "same subject" on the other words
-        rest = [t for t in terms if t not in places(part.content) and t in term_set(sentence + " " + context)]
-        rest = rest or terms
+        rest = [t for t in terms if t not in places(part.content)] or terms
         place_relevance = 0.55 * sim + 0.45 * coverage(rest, sentence, context, stats=stats)
     if (conflicts and relevance >= relevance_floor) or (place and place_relevance >= relevance_floor) or \
             (polarity_flip and relevance >= support_threshold - 0.05):
@@ -763,6 +762,16 @@ def places(text: str) -> set[str]:
     return out
 
 
+# A capital stands for its country in news prose ("Moscow's invasion"): never a substitution.
+_ALIASES = [{"russia", "moscow", "kremlin"}, {"ukrain", "kyiv", "kiev"}, {"us", "washington", "america"},
+            {"uk", "britain", "london"}, {"eu", "brussel", "europ"}, {"china", "beij"}, {"franc", "pari"},
+            {"germani", "berlin"}]
+
+
+def _same_entity(a: str, b: str) -> bool:
+    return a == b or any(a in g and b in g for g in _ALIASES)
+
+
 def name_substitution(claim: str, sentence: str, context: str = "") -> str | None:
     """The claim names X where the sentence, after the same two words, names Y: "ambassador to Ukraine"
     vs "ambassador to Russia", "requested by Trump" vs "requested by Putin"."""
@@ -781,7 +790,7 @@ def name_substitution(claim: str, sentence: str, context: str = "") -> str | Non
         for j in range(2, len(sw)):
             y = sw[j]
             if low[j - 2] == a and low[j - 1] == b and y[0].isupper() and \
-                    not ({stem(p) for p in y.split("-")} & claim_terms):
+                    not ({stem(p) for p in y.split("-")} & claim_terms) and not _same_entity(stem(x), stem(y)):
                 return f"name: claim '{a} {b} {x}' vs source '{a} {b} {y}'"
     return None
 
