@@ -18,6 +18,7 @@ import re
 import secrets
 import shutil
 import sys
+import time
 from collections import OrderedDict
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
@@ -40,7 +41,8 @@ log = logging.getLogger("assistant.ui")
 configure_offline_runtime()
 SETTINGS = get_settings()
 UPLOAD_TYPES = {".txt", ".md", ".markdown", ".html", ".htm"}
-STANCE_LABEL = {"supports": "✅ supports", "contradicts": "❌ contradicts", "not_mentioned": "➖ not mentioned"}
+# Plain words: emoji glyphs are missing from many newsroom desktops (and headless Chromium).
+STANCE_LABEL = {"supports": "**supports**", "contradicts": "**contradicts**", "not_mentioned": "not mentioned"}
 
 # ---------------------------------------------------------------- the shared Assistant
 _pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="assistant-startup")
@@ -139,7 +141,7 @@ def citation_panel(c: Citation, context: list[Passage]) -> str:
     lines += ["", "---", ""]
     if before:
         lines += [f"¶{before.paragraph} · {md_escape(before.text)}", ""]
-    lines += [f"> **¶{p.paragraph} · cited** — {highlight(p.text, c.quote)}", ""]
+    lines += [f"> ¶{p.paragraph} · cited — {highlight(p.text, c.quote)}", ""]
     if after:
         lines += [f"¶{after.paragraph} · {md_escape(after.text)}", ""]
     if c.quote and " ".join(c.quote.split()) not in " ".join(p.text.split()):
@@ -221,9 +223,10 @@ def claim_markdown(check: ClaimCheck) -> tuple[str, list[Citation]]:
                 cits.append(Citation(n, e.passage, e.quote))
                 refs.append(f"[{n}] “{md_escape(_short(e.quote or e.passage.text, 140))}”")
             outlet = "Outlet unknown" if v.outlet == UNKNOWN_OUTLET else v.outlet
+            confidence = f" ({v.confidence:.0%})" if v.stance != "not_mentioned" else ""
             evidence = "<br>".join(refs) if refs else md_escape(v.reason or "—")
             out.append(f"| {md_escape(outlet)} | {md_escape(_short(v.title, 60))} | "
-                       f"{STANCE_LABEL.get(v.stance, v.stance)} ({v.confidence:.0%}) | {evidence} |")
+                       f"{STANCE_LABEL.get(v.stance, v.stance)}{confidence} | {evidence} |")
         if not verdicts:
             out.append("| — | — | no source discusses this | — |")
     return "\n".join(out), cits
@@ -237,11 +240,11 @@ def _short(text: str, n: int) -> str:
 def error_text(exc: BaseException) -> str:
     """What the journalist sees instead of a stack trace."""
     if isinstance(exc, AssistantError):
-        return f"⚠️ {md_escape(str(exc))}"
+        return f"**Sorry:** {md_escape(str(exc))}"
     if isinstance(exc, (ConnectionError, TimeoutError)):
-        return ("⚠️ The language model could not be reached. Switch the answer engine to *extractive* in "
+        return ("**Sorry:** the language model could not be reached. Switch the answer engine to *extractive* in "
                 "the chat settings, or check ASSISTANT_LLM_BASE_URL.")
-    return (f"⚠️ Something went wrong ({type(exc).__name__}). Nothing was lost; try again or rephrase. "
+    return (f"**Sorry:** something went wrong ({type(exc).__name__}). Nothing was lost; try again or rephrase. "
             "Details are in the server log.")
 
 
@@ -309,6 +312,7 @@ async def starters(user=None, language=None):
         if len(picked) == 3:
             break
     picked.append(cl.Starter(label="Check a claim", message="/check Trump and Putin met in Alaska"))
+    picked.append(cl.Starter(label=f"What do you know? ({len(sources)} articles)", message="/sources"))
     return picked
 
 
@@ -324,7 +328,9 @@ async def on_chat_start():
          "button": False, "persistent": False},
     ])
     for notice in a.notices:
-        await cl.Message(content=f"ℹ️ {md_escape(notice)}", author="Newsdesk").send()
+        await cl.Message(content=f"**Note:** {md_escape(notice)}", author="Newsdesk").send()
+    # No welcome message: any message hides the starters. The live facts about the collection are one
+    # click away instead (the "What do you know?" starter, or /sources); chainlit.md stays generic.
 
 
 @cl.on_settings_update
@@ -397,14 +403,20 @@ async def handle_question(question: str) -> None:
         await _new_chat(_filters())
         chat = cl.user_session.get("chat")
     # Ask first: an empty or oversized question fails here, before an empty reply bubble is shown.
+    t0 = time.perf_counter()
     stream = await asyncio.to_thread(chat.ask_stream, question)
+    t1 = time.perf_counter()
     msg = cl.Message(content="", author="Newsdesk")
     await msg.send()
     await _stream(stream, msg)
+    t2 = time.perf_counter()
     ans: Answer = stream.answer
     msg.content = answer_markdown(ans)
     msg.elements = await citation_elements(answer_citations(ans))
+    t3 = time.perf_counter()
     await msg.update()
+    log.info("answer timing: retrieve %.3f s, stream %.3f s, elements %.3f s, update %.3f s",
+             t1 - t0, t2 - t1, t3 - t2, time.perf_counter() - t3)
 
 
 async def handle_check(claim: str) -> None:
@@ -424,8 +436,12 @@ async def handle_check(claim: str) -> None:
 async def handle_sources() -> None:
     a = await get_assistant()
     sources, outlets, span = await asyncio.to_thread(_corpus_facts, a)
-    lines = [f"**{len(sources)} articles** from {len(outlets)} named outlets"
-             + (f", published {span}" if span else "") + ".", ""]
+    unknown = sum(1 for s in sources if s.outlet == UNKNOWN_OUTLET)
+    lines = [f"I answer from **{len(sources)} articles**: {', '.join(md_escape(o) for o in outlets) or 'no named outlet'}"
+             + (f", and {unknown} whose outlet is unknown" if unknown else "")
+             + (f"; published {span}." if span else "; publication dates unknown."), "",
+             "Every sentence of an answer cites its paragraph: click a marker like [1] to read it. "
+             "Check a claim with `/check <claim>`; attach a .txt, .md or .html file to add an article.", ""]
     for s in sorted(sources, key=lambda s: (s.outlet, s.title)):
         o = "Outlet unknown" if s.outlet == UNKNOWN_OUTLET else s.outlet
         lines.append(f"- **{md_escape(o)}** — {md_escape(s.title)} ({s.paragraphs} paragraphs"
@@ -466,9 +482,9 @@ async def handle_upload(files: list) -> None:
     lines = []
     if report and (report.added or report.updated):
         names = ", ".join(md_escape(n) for n in (*report.added, *report.updated))
-        lines.append(f"✅ Added to the collection: {names} — {report.paragraphs} paragraphs, citable from now on.")
+        lines.append(f"**Added** to the collection: {names} — {report.paragraphs} paragraphs, citable from now on.")
     if report and report.unchanged:
         lines.append(f"Already indexed, unchanged: {', '.join(md_escape(n) for n in report.unchanged)}.")
     if rejected:
-        lines.append("⚠️ Not added (nothing else was changed):\n" + "\n".join(f"- {r}" for r in rejected))
+        lines.append("**Not added** (nothing else was changed):\n" + "\n".join(f"- {r}" for r in rejected))
     await cl.Message(content="\n\n".join(lines) or "Nothing to add.", author="Newsdesk").send()

@@ -72,6 +72,7 @@ def test_answer_streams_with_citations_that_open_the_source_paragraph(page, ui, 
     # The welcome screen offers starter questions drawn from the indexed articles.
     page.locator("#starters button").first.wait_for(timeout=30_000)
     assert "Check a claim" in page.locator("#starters").inner_text()
+    assert page.locator("#starters button").count() >= 3
     shot(page, tmp_path, "01_welcome")
 
     send(page, "What did Hegseth say about NATO membership for Ukraine?")
@@ -101,7 +102,7 @@ def test_answer_streams_with_citations_that_open_the_source_paragraph(page, ui, 
     assert flat(paragraphs[number]) in flat(cited)
     # The highlighted sentence is part of the paragraph, and context paragraphs surround it.
     highlighted = panel.locator("blockquote .font-bold").all_inner_texts()
-    assert any(h.strip() and flat(h) in flat(paragraphs[number]) for h in highlighted[1:])
+    assert any(h.strip() and flat(h) in flat(paragraphs[number]) for h in highlighted)
     assert f"¶{number + 1} ·" in panel_text or f"¶{number - 1} ·" in panel_text
     shot(page, tmp_path, "03_citation_panel")
 
@@ -180,4 +181,14 @@ def test_feedback_is_stored_locally(page, ui, tmp_path):
 def test_empty_and_huge_questions_get_a_readable_message(page, ui):
     send(page, "x" * 5000)
     msg = assistant_message(page, "characters long")
+    assert "Sorry" in msg.inner_text()
     assert "Traceback" not in msg.inner_text()
+
+
+def test_starter_shows_live_facts_about_the_collection(page, ui):
+    page.locator("#starters button", has_text="What do you know?").click()
+    msg = assistant_message(page, "I answer from")
+    text = msg.inner_text()
+    # The five bundled articles, the test's Zorbland article, and any uploaded by another test.
+    assert int(re.search(r"(\d+) articles", text).group(1)) >= 6
+    assert "Daily Express" in text and "Zorbland counts its votes" in text
