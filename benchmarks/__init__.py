@@ -1,0 +1,1 @@
+"""Newsdesk benchmarks: retrieval/answer quality, speed and scale in one run (`python -m benchmarks`)."""

@@ -1,0 +1,221 @@
+"""Turn the results dict into a terminal table, report.json, report.md and PNG plots."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+
+def _f(x, nd=3):
+    if x is None:
+        return "–"
+    if isinstance(x, float):
+        return f"{x:.{nd}f}"
+    return str(x)
+
+
+def md_table(head: list[str], rows: list[list]) -> str:
+    lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    lines += ["| " + " | ".join(_f(c) if not isinstance(c, str) else c for c in r) + " |" for r in rows]
+    return "\n".join(lines)
+
+
+def quality_rows(res: dict) -> list[list]:
+    q = res.get("retrieval") or {}
+    rows = []
+    names = {"bm25": "BM25 alone", "dense": "dense alone", "hybrid": "hybrid (product)",
+             "llamaindex_default": "LlamaIndex VectorStoreIndex, default SentenceSplitter",
+             "llamaindex_200": "LlamaIndex VectorStoreIndex, SentenceSplitter(200)"}
+    for key, label in names.items():
+        r = q.get(key)
+        if r:
+            rows.append([label, r["recall@1"], r["recall@5"], r["mrr@10"], f"{r['tokens@5']:.0f}"])
+    return rows
+
+
+def scale_rows(res: dict) -> list[list]:
+    rows = []
+    for r in res.get("scale", []):
+        if "error" in r:
+            rows.append([f"{r['size']:,}", r["mode"], "error: " + r["error"][:60], "", "", "", "", "", "", ""])
+            continue
+        rows.append([f"{r['size']:,}", r["mode"], f"{r['index_s']:.1f}", f"{r['index_paragraphs_per_s']:.0f}",
+                     f"{r['disk_mb']:.0f}" if r.get("disk_mb") is not None else "–",
+                     f"{r['first_search_s'] * 1000:.0f}",
+                     f"{r['hybrid']['p50_ms']:.0f} / {r['hybrid']['p95_ms']:.0f}",
+                     f"{r['dense']['p95_ms']:.0f} / {r['bm25']['p95_ms']:.0f} / {r['query_embedding']['p95_ms']:.0f}",
+                     f"{r['hybrid_outlet_filter']['p50_ms']:.0f} / {r['hybrid_outlet_filter']['p95_ms']:.0f}",
+                     f"{r['rss_mb']:.0f}"])
+    return rows
+
+
+SCALE_HEAD = ["paragraphs", "store", "index s", "para/s", "disk MB", "1st search ms (BM25 build)",
+              "hybrid p50/p95 ms", "p95 ms: dense / bm25 / query-embed", "outlet-filtered p50/p95 ms", "RSS MB"]
+QUALITY_HEAD = ["retriever", "Recall@1", "Recall@5", "MRR@10", "tokens@5"]
+
+
+def terminal(res: dict) -> str:
+    """A compact plain-text summary."""
+    out = []
+    if quality_rows(res):
+        out.append(_plain(QUALITY_HEAD, quality_rows(res)))
+    sp = res.get("speed", {})
+    if sp.get("ingest"):
+        i = sp["ingest"]
+        out.append(f"ingest {i['ingest_paragraphs_per_s']:.0f} para/s vs raw model {i['raw_paragraphs_per_s']:.0f} "
+                   f"para/s = {i['ingest_share_of_raw']:.0%} of raw")
+    for name in ("search", "ask"):
+        if isinstance(sp.get(name), dict) and "p50_ms" in sp[name]:
+            out.append(f"{name} latency p50 {sp[name]['p50_ms']:.0f} ms, p95 {sp[name]['p95_ms']:.0f} ms "
+                       f"({sp[name]['n']} queries)")
+    if isinstance(sp.get("cold_start"), dict) and "wall_s" in sp["cold_start"]:
+        c = sp["cold_start"]
+        out.append(f"cold start {c['wall_s']:.1f} s (import {c['import_s']:.1f}, open {c['open_s']:.1f}, "
+                   f"first search {c['first_search_s']:.2f})")
+    if scale_rows(res):
+        out.append(_plain(SCALE_HEAD, scale_rows(res)))
+    out.append(f"peak RSS {res.get('peak_rss_mb', 0):.0f} MB; total {res.get('total_s', 0):.0f} s")
+    return "\n\n".join(out)
+
+
+def _plain(head, rows) -> str:
+    cells = [head] + [[_f(c) for c in r] for r in rows]
+    widths = [max(len(r[i]) for r in cells) for i in range(len(head))]
+    return "\n".join("  ".join(c.ljust(w) for c, w in zip(r, widths)) for r in cells)
+
+
+def plots(res: dict, out: Path) -> list[str]:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    made = []
+    scale = [r for r in res.get("scale", []) if "error" not in r]
+    if scale:
+        fig, ax = plt.subplots(figsize=(7, 4.5))
+        for mode, marker in (("embedded", "o"), ("server", "s")):
+            rows = sorted((r for r in scale if r["mode"] == mode), key=lambda r: r["size"])
+            if not rows:
+                continue
+            xs = [r["size"] for r in rows]
+            for key, style in (("hybrid", "-"), ("dense", "--"), ("bm25", ":"), ("hybrid_outlet_filter", "-.")):
+                label = f"{key.replace('_', ' ')} p95 ({mode})"
+                ax.plot(xs, [r[key]["p95_ms"] for r in rows], style, marker=marker, label=label)
+        ax.axhline(50, color="grey", lw=0.8)
+        ax.axhline(200, color="grey", lw=0.8)
+        ax.text(1000, 52, "target at 10k: 50 ms", fontsize=8, color="grey")
+        ax.text(1000, 205, "target at 100k: 200 ms", fontsize=8, color="grey")
+        ax.set_xscale("log")
+        ax.set_yscale("log")
+        ax.set_xlabel("paragraphs in the index")
+        ax.set_ylabel("search latency p95 (ms, incl. query embedding)")
+        ax.set_title("Search latency vs corpus size")
+        ax.legend(fontsize=7)
+        fig.tight_layout()
+        fig.savefig(out / "latency_vs_size.png", dpi=110)
+        plt.close(fig)
+        made.append("latency_vs_size.png")
+    rows = quality_rows(res)
+    if rows:
+        import numpy as np
+
+        fig, ax = plt.subplots(figsize=(8, 4.5))
+        metrics = ["Recall@1", "Recall@5", "MRR@10"]
+        x = np.arange(len(rows))
+        for j, m in enumerate(metrics):
+            ax.bar(x + (j - 1) * 0.25, [r[1 + j] for r in rows], 0.25, label=m)
+        ax.set_xticks(x, [r[0].replace("LlamaIndex VectorStoreIndex, ", "LlamaIndex\n").replace(" (product)", "\n(product)")
+                          for r in rows], fontsize=8)
+        ax.set_ylim(0, 1)
+        ax.set_title(f"Retrieval quality on {res['retrieval']['hybrid']['n']} labelled questions")
+        ax.legend()
+        fig.tight_layout()
+        fig.savefig(out / "quality_per_retriever.png", dpi=110)
+        plt.close(fig)
+        made.append("quality_per_retriever.png")
+    return made
+
+
+def markdown(res: dict, pngs: list[str]) -> str:
+    m = res["meta"]
+    parts = [f"# Newsdesk benchmark report\n\nRun {m['date']} on {m['machine']}; "
+             f"command `{m['command']}`; total {res.get('total_s', 0):.0f} s; load average at start "
+             f"{m['loadavg_start']}, at end {m.get('loadavg_end', '?')} (other work on the machine inflates latency).\n"]
+    for note in res.get("notes", []):
+        parts.append(f"- {note}")
+    parts.append("")
+    if quality_rows(res):
+        q = res["retrieval"]
+        parts.append(f"## Retrieval quality ({q['hybrid']['n']} answerable labelled questions, top 10)\n")
+        parts.append(md_table(QUALITY_HEAD, quality_rows(res)))
+        parts.append("\nRecall@k = share of a question's labelled passages in the top k; MRR@10 = 1/rank of the "
+                     "first relevant unit; tokens@5 = mean size of a top-5 unit (what a reader or LLM must read "
+                     "per hit). No reranker ships offline (no cross-encoder is packaged on PyPI), so there is "
+                     "no reranked row.\n")
+        if q.get("embed_context"):
+            rows = [[v, r["hybrid"]["recall@1"], r["hybrid"]["recall@5"], r["hybrid"]["mrr@10"], r["dense"]["mrr@10"],
+                     r["bm25"]["mrr@10"]] for v, r in q["embed_context"].items()]
+            parts.append("### embed_context variants\n")
+            parts.append(md_table(["embed_context", "hybrid R@1", "hybrid R@5", "hybrid MRR@10", "dense MRR@10",
+                                   "BM25 MRR@10"], rows))
+        if q.get("fusion"):
+            f = q["fusion"]
+            rows = [[r["rrf_k"], r["dense_weight"], r["bm25_weight"], r["candidate_k"], r["recall@1"], r["recall@5"],
+                     r["mrr@10"]] for r in f["rows"][:8]]
+            parts.append("\n### Fusion grid (top 8 of %d by MRR@10)\n" % len(f["rows"]))
+            parts.append(md_table(["rrf_k", "dense w", "bm25 w", "candidate_k", "R@1", "R@5", "MRR@10"], rows))
+            cur = f.get("current") or {}
+            parts.append(f"\nCurrent defaults MRR@10 {_f(cur.get('mrr@10'))}; best in grid {_f(f['best']['mrr@10'])}; "
+                         f"2-fold held-out MRR@10 of the picked setting {_f(f['cv_mrr@10_of_picked'])} "
+                         "(what a pick is really worth on unseen questions).\n")
+    for key, title in (("answers", "Answer quality"), ("claims", "Claim check")):
+        sec = res.get(key)
+        if sec:
+            parts.append(f"## {title}\n")
+            parts.append("```\n" + json.dumps({k: v for k, v in sec.items() if k not in ("failures",)}, indent=1,
+                                              default=str)[:3000] + "\n```\n")
+    sp = res.get("speed", {})
+    if sp:
+        parts.append("## Speed\n")
+        if sp.get("embedding_grid"):
+            rows = [[r["threads"], r["batch"], "yes" if r["sorted"] else "no", f"{r['paragraphs_per_s']:.0f}"]
+                    for r in sp["embedding_grid"]]
+            parts.append(f"Raw embedding model (int8 ONNX all-MiniLM-L6-v2) on {sp['embedding_grid'][0]['texts']} "
+                         "generated paragraphs as the index embeds them:\n")
+            parts.append(md_table(["threads", "batch", "length-sorted", "paragraphs/s"], rows))
+        if sp.get("ingest"):
+            i = sp["ingest"]
+            parts.append(f"\nIngest (files -> clean -> embed -> Chroma) of {i['paragraphs']} generated paragraphs: "
+                         f"**{i['ingest_paragraphs_per_s']:.0f} paragraphs/s**, raw model on the same texts "
+                         f"{i['raw_paragraphs_per_s']:.0f}/s -> **{i['ingest_share_of_raw']:.0%} of raw** (target >= 70%).\n")
+        lat = [[n, sp[n]["n"], f"{sp[n]['p50_ms']:.0f}", f"{sp[n]['p95_ms']:.0f}"] for n in ("search", "ask")
+               if isinstance(sp.get(n), dict) and "p50_ms" in sp[n]]
+        if lat:
+            parts.append(md_table(["bundled corpus", "queries", "p50 ms", "p95 ms"], lat))
+        if isinstance(sp.get("ask"), str):
+            parts.append(f"\nask: {sp['ask']}\n")
+        c = sp.get("cold_start") or {}
+        if "wall_s" in c:
+            parts.append(f"\nCold start (fresh process, median of {c['runs']}): {c['wall_s']:.2f} s wall = import "
+                         f"{c['import_s']:.2f} s + open index {c['open_s']:.2f} s + first search "
+                         f"{c['first_search_s']:.2f} s + interpreter start.\n")
+        parts.append(f"Peak RSS of the main benchmark process: {res.get('peak_rss_mb', 0):.0f} MB.\n")
+    if scale_rows(res):
+        parts.append("## Scale (generated corpus, random unit vectors for paragraphs, real query embeddings)\n")
+        parts.append(md_table(SCALE_HEAD, scale_rows(res)))
+        bd = [[f"{r['size']:,}", r["mode"], f"{r['bm25_read_all_nodes_s']:.2f}", f"{r['bm25_build_s']:.2f}",
+               f"{r['chroma_query_raw']['p50_ms']:.1f} / {r['chroma_query_raw']['p95_ms']:.1f}"]
+              for r in res["scale"] if "error" not in r]
+        parts.append("\nWhere the first search after a write goes, and the bare Chroma query floor:\n")
+        parts.append(md_table(["paragraphs", "store", "read all paragraphs s", "bm25s build s",
+                               "raw Chroma query p50/p95 ms"], bd))
+    for p in pngs:
+        parts.append(f"\n![{p}]({p})")
+    return "\n".join(parts) + "\n"
+
+
+def write(res: dict, out: Path) -> None:
+    out.mkdir(parents=True, exist_ok=True)
+    pngs = plots(res, out)
+    (out / "report.json").write_text(json.dumps(res, indent=1, default=str), encoding="utf-8")
+    (out / "report.md").write_text(markdown(res, pngs), encoding="utf-8")

@@ -1,0 +1,194 @@
+"""Store-scale runs: 1k/10k/100k generated paragraphs through the product's ParagraphIndex and search.
+
+Paragraph vectors are deterministic random unit vectors (dimension 384): embedding 100k paragraphs for
+real would take ~15-25 minutes, and index/search cost does not depend on what the vectors mean. Query
+vectors are real (the ONNX MiniLM), so search latency includes query embedding.
+
+Each size runs in a fresh subprocess (`python -m benchmarks.scale --size N`) so its RSS is its own.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+from .common import QUESTIONS, ROOT, dir_size_mb, latency_stats, load_jsonl, peak_rss_mb, rss_mb, timer
+from .corpus import OUTLETS, generated_articles, queries, to_articles
+
+
+def _random_vector_embedder(seed: int):
+    """The product's LocalEmbedding (real query vectors), but paragraph batches get seeded random ones."""
+    from assistant.embeddings import DIMENSION, LocalEmbedding
+
+    class RandomParagraphVectors(LocalEmbedding):
+        def embed_texts(self, texts):
+            rng = np.random.default_rng([seed, len(texts), sum(map(len, texts))])
+            v = rng.standard_normal((len(texts), DIMENSION)).astype(np.float32)
+            return v / np.linalg.norm(v, axis=1, keepdims=True)
+
+    return RandomParagraphVectors()
+
+
+def run_size(size: int, n_queries: int, chroma_url: str | None = None) -> dict:
+    """Index `size` generated paragraphs, then time searches. Returns one result row."""
+    from assistant import Assistant
+    from assistant.retrieve import Filters
+
+    rss0 = rss_mb()
+    work = Path(tempfile.mkdtemp(prefix=f"bench-scale-{size}-"))
+    try:
+        with timer() as t_gen:
+            articles = to_articles(generated_articles(size, seed=size))
+        a = Assistant(documents_dir=work / "empty", index_dir=work / "index", chroma_url=chroma_url,
+                      collection=f"bench-{size}", sync=False)
+        real_embedder = a.index.embedder
+        a.index.embedder = _random_vector_embedder(size)
+        with timer() as t_index:
+            written = a.index.upsert(articles)
+        a.index.embedder = real_embedder
+        row = {"size": size, "mode": "server" if chroma_url else "embedded", "paragraphs": written,
+               "articles": len(articles), "generate_s": t_gen(), "index_s": t_index(),
+               "index_paragraphs_per_s": written / t_index()}
+        if not chroma_url:
+            row["disk_mb"] = dir_size_mb(work / "index")
+
+        # Where a first search after a write spends its time: reading every paragraph back for BM25
+        # (ParagraphIndex.all_nodes), then bm25s indexing. The searcher does both lazily on first search.
+        with timer() as t_read:
+            nodes = a.index.all_nodes()
+        from llama_index.retrievers.bm25 import BM25Retriever
+        import Stemmer
+
+        with timer() as t_bm25:
+            BM25Retriever.from_defaults(nodes=nodes, stemmer=Stemmer.Stemmer("english"), language="en_plus",
+                                        similarity_top_k=30)
+        del nodes
+        row["bm25_read_all_nodes_s"] = t_read()
+        row["bm25_build_s"] = t_bm25()
+
+        labelled = [q["question"] for q in load_jsonl(QUESTIONS)]
+        qs = queries(n_queries, labelled, seed=size)
+        with timer() as t_first:
+            a.search(qs[0], k=5)
+        row["first_search_s"] = t_first()
+
+        def lat(fn) -> dict:
+            out = []
+            for q in qs:
+                t0 = time.perf_counter()
+                fn(q)
+                out.append(time.perf_counter() - t0)
+            return latency_stats(out)
+
+        row["hybrid"] = lat(lambda q: a.search(q, k=5))
+        row["dense"] = lat(lambda q: a.search(q, k=5, mode="dense"))
+        row["bm25"] = lat(lambda q: a.search(q, k=5, mode="bm25"))
+        row["query_embedding"] = lat(lambda q: a.embedder.get_query_embedding(q))
+        # A filtered search pushes `outlet IN (...)` into Chroma's where clause and masks BM25.
+        row["hybrid_outlet_filter"] = lat(lambda q: a.search(q, k=5, outlet=OUTLETS[0]))
+        # The raw Chroma query (precomputed vector) = the store's floor, without LlamaIndex around it.
+        vecs = [a.embedder.get_query_embedding(q) for q in qs[:50]]
+        raw = []
+        for v in vecs:
+            t0 = time.perf_counter()
+            a.index.paragraphs.query(query_embeddings=[v], n_results=30)
+            raw.append(time.perf_counter() - t0)
+        row["chroma_query_raw"] = latency_stats(raw)
+        _ = Filters  # (imported to keep the public filter path warm for the filtered timing above)
+        row["rss_mb"] = rss_mb()
+        row["rss_start_mb"] = rss0
+        row["peak_rss_mb"] = peak_rss_mb()
+        if chroma_url:
+            a.index.client.delete_collection(a.index.paragraphs.name)
+        return row
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class ChromaServer:
+    """`chroma run` on 127.0.0.1:<free port> over a temporary folder, for the duration of a with-block."""
+
+    def __init__(self):
+        self.path = Path(tempfile.mkdtemp(prefix="bench-chroma-server-"))
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.proc: subprocess.Popen | None = None
+
+    def __enter__(self) -> "ChromaServer":
+        exe = Path(sys.executable).with_name("chroma")
+        self.proc = subprocess.Popen([str(exe), "run", "--path", str(self.path), "--host", "127.0.0.1",
+                                      "--port", str(self.port)], stdout=subprocess.DEVNULL,
+                                     stderr=subprocess.DEVNULL, env={**os.environ, "ANONYMIZED_TELEMETRY": "False"})
+        import urllib.request
+
+        deadline = time.time() + 60
+        while time.time() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"chroma run exited with code {self.proc.returncode}")
+            try:
+                urllib.request.urlopen(f"{self.url}/api/v2/heartbeat", timeout=1)
+                return self
+            except OSError:
+                time.sleep(0.3)
+        self.__exit__()
+        raise RuntimeError("chroma run did not answer within 60 s")
+
+    def disk_mb(self) -> float:
+        return dir_size_mb(self.path)
+
+    def __exit__(self, *exc) -> None:
+        if self.proc and self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        shutil.rmtree(self.path, ignore_errors=True)
+
+
+def run_in_subprocess(size: int, n_queries: int, chroma_url: str | None = None, timeout: float = 900) -> dict:
+    """Run `run_size` in a fresh interpreter and return its row (or an error row)."""
+    cmd = [sys.executable, "-m", "benchmarks.scale", "--size", str(size), "--queries", str(n_queries)]
+    if chroma_url:
+        cmd += ["--chroma-url", chroma_url]
+    try:
+        p = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=timeout)
+    except subprocess.TimeoutExpired:
+        return {"size": size, "mode": "server" if chroma_url else "embedded", "error": f"timed out after {timeout} s"}
+    lines = [ln for ln in p.stdout.splitlines() if ln.startswith("{")]
+    if p.returncode != 0 or not lines:
+        return {"size": size, "mode": "server" if chroma_url else "embedded",
+                "error": (p.stderr.strip().splitlines() or ["no output"])[-1]}
+    return json.loads(lines[-1])
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("--size", type=int, required=True)
+    ap.add_argument("--queries", type=int, default=200)
+    ap.add_argument("--chroma-url")
+    args = ap.parse_args()
+    import logging
+
+    logging.disable(logging.WARNING)
+    print(json.dumps(run_size(args.size, args.queries, args.chroma_url)))
+
+
+if __name__ == "__main__":
+    main()

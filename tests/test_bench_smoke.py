@@ -1,0 +1,38 @@
+"""The benchmark's quick mode runs end to end on the bundled corpus and writes a usable report."""
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.mark.e2e
+@pytest.mark.timeout(300)
+def test_quick_benchmark_writes_table_json_markdown_and_plots(tmp_path):
+    out = tmp_path / "bench"
+    p = subprocess.run([sys.executable, "-m", "benchmarks", "--quick", "--out", str(out)], cwd=ROOT,
+                       capture_output=True, text=True, timeout=300)
+    assert p.returncode == 0, p.stderr[-2000:]
+    assert "hybrid (product)" in p.stdout and "MRR@10" in p.stdout  # the terminal table
+
+    res = json.loads((out / "report.json").read_text())
+    hybrid = res["retrieval"]["hybrid"]
+    assert hybrid["n"] > 0 and 0 < hybrid["mrr@10"] <= 1
+    # The product must not lose to the plain LlamaIndex index a user would otherwise build.
+    assert hybrid["mrr@10"] >= res["retrieval"]["llamaindex_default"]["mrr@10"]
+    ingest = res["speed"]["ingest"]
+    assert ingest["ingest_paragraphs_per_s"] > 0 and ingest["raw_paragraphs_per_s"] > 0
+    assert res["speed"]["search"]["p95_ms"] > 0
+    (row,) = res["scale"]
+    assert "error" not in row, row
+    assert row["size"] == 1000 and row["paragraphs"] == 1000 and row["hybrid"]["n"] > 0
+
+    md = (out / "report.md").read_text()
+    assert "## Retrieval quality" in md and "## Scale" in md
+    for png in ("latency_vs_size.png", "quality_per_retriever.png"):
+        assert (out / png).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
