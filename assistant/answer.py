@@ -1,0 +1,442 @@
+"""Cited answers from retrieved paragraphs: an extractive engine (default, offline) and an LLM engine.
+
+Both engines produce sentences ending in [n] markers (n = position in the passage list) and hand them
+to :mod:`assistant.verify`; only sentences that pass the citation check reach the user. When nothing
+retrieved answers the question the answer says so and lists the closest paragraphs as "related".
+"""
+from __future__ import annotations
+
+import logging
+import re
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Callable, Iterator
+
+import numpy as np
+
+from .config import Settings
+from .errors import LLMError
+from .models import UNKNOWN_OUTLET, Answer, Passage
+from .stance import TermStats, content_terms, coverage, person_names, quantities, speaker_of, split_sentences, \
+    strip_quotes, term_set
+from .verify import CitationChecker, VerifiedAnswer, render, split_marked
+
+log = logging.getLogger(__name__)
+
+NOT_FOUND = "I could not find this in the indexed articles."
+PROMPTS = Path(__file__).resolve().parent.parent / "prompts"
+RELATED_K = 3
+
+
+# ====================================================================== streaming wrapper
+
+class AnswerStream:
+    """Iterate for verified text chunks; ``answer`` holds the final :class:`Answer` once iteration ends."""
+
+    def __init__(self, chunks: Callable[["AnswerStream"], Iterator[str]]):
+        self.answer: Answer | None = None
+        self._chunks = chunks
+
+    def __iter__(self) -> Iterator[str]:
+        yield from self._chunks(self)
+
+
+# ====================================================================== question analysis
+
+_SAY_Q = re.compile(r"\b(?:did|does|do|has|have|had|will|would|was|is)\s+(?P<who>[^?]+?)\s+(?:say|said|tell|told|state|"
+                    r"claim|think|warn|announce|post|write|describe|call|argue|promise|react|respond|reply|"
+                    r"mean|insist|suggest|accuse|compare|predict|admit|deny|add)\b", re.I)
+_POSSESSIVE_Q = re.compile(r"\b([A-Z][a-zA-Z\-]+)['\u2019]s?\s+(?:reaction|response|view|position|words|remarks?|"
+                           r"comments?|statement|stance)\b")
+_QWORDS = {"what", "who", "whom", "whose", "which", "when", "where", "why", "how", "did", "does", "do", "is", "are",
+           "was", "were", "has", "have", "had", "will", "would", "can", "could", "should", "in", "on", "according",
+           "after", "before", "the", "a", "an", "and", "but", "if", "i", "tell", "me", "give", "list", "name"}
+_MONTH = (r"(?:Jan(?:uary)?|Feb(?:ruary)?|Mar(?:ch)?|Apr(?:il)?|May|June?|July?|Aug(?:ust)?|Sep(?:t(?:ember)?)?|"
+          r"Oct(?:ober)?|Nov(?:ember)?|Dec(?:ember)?)")
+# Month names are matched case-sensitively: "may" and "march" are also ordinary words.
+_DATE = re.compile(rf"\b{_MONTH}\b\.?\s*\d{{0,4}}|\b(?:1[89]|20)\d\d\b|\b(?:Monday|Tuesday|Wednesday|Thursday|"
+                   r"Friday|Saturday|Sunday)\b|\b(?:yesterday|today|last week|this week|earlier this)\b|"
+                   r"\bday (?:one|of)\b|\bfirst day\b")
+_PLACE = re.compile(r"\b(?:in|at|to|from|near)\s+(?:the\s+)?[A-Z][a-zA-Z\-]+")
+_SAY_WORD = re.compile(r"\b(?:said|says|say|told|tells|stated|states|asked|posted|wrote|declared|added|replied|"
+                       r"noted|notes|announced|warned|argued|insisted|claimed|described|called)\b", re.I)
+
+
+# Capitalised words that open a "did X say" question without naming a person.
+_NOT_PEOPLE = {"house", "us", "u.s", "uk", "eu", "nato", "kremlin", "white", "government", "administration",
+               "europe", "russia", "ukraine", "china", "america", "un", "g7", "g8", "moscow", "kyiv", "washington"}
+
+
+@dataclass(frozen=True)
+class Question:
+    text: str
+    kind: str  # number | date | place | who | other
+    speaker: str | None  # name key of the person whose words are asked for
+    entities: tuple[str, ...]  # stems of capitalised names in the question
+    terms: tuple[str, ...]  # content-word stems
+
+
+def analyse(question: str) -> Question:
+    q = question.strip()
+    low = q.lower()
+    if re.search(r"\bhow (?:many|much|long|far|old|big|large|often)\b|\bwhat (?:share|number|percentage|proportion|"
+                 r"amount|sum|figure)\b|\bhow many\b", low):
+        kind = "number"
+    elif re.search(r"\bwhen\b|\bwhat (?:date|day|year|month|time)\b|\bon which (?:date|day)\b", low):
+        kind = "date"
+    elif re.search(r"\bwhere\b|\bwhich (?:city|country|place|venue)\b", low):
+        kind = "place"
+    elif re.search(r"^\s*who\b|\bwhich (?:analyst|official|outlet|newspaper|paper|person|leader|leaders|minister)\b", low):
+        kind = "who"
+    else:
+        kind = "other"
+    speaker = None
+    m = _SAY_Q.search(q) or _POSSESSIVE_Q.search(q)
+    if m:
+        who = m.group(1) if m.re is _POSSESSIVE_Q else m.group("who")
+        names = re.findall(r"\b[A-Z][a-zA-Z\-]+", strip_quotes(who))
+        names = [n for n in names if n.lower() not in _QWORDS and n.lower() not in _NOT_PEOPLE
+                 and not re.search(r"(?:ian|ean|ese|ish)$", n.lower())]
+        if names:
+            speaker = re.sub(r"['\u2019]s$", "", names[-1]).lower()
+    ents = []
+    for i, w in enumerate(re.findall(r"[A-Za-z][A-Za-z\-]*", q)):
+        if w[0].isupper() and w.lower() not in _QWORDS and (i > 0 or w.lower() not in _QWORDS):
+            for piece in w.split("-"):
+                if len(piece) > 1:
+                    ents.append(piece.lower())
+    terms = content_terms(q)
+    return Question(q, kind, speaker, tuple(dict.fromkeys(ents)), tuple(terms))
+
+
+# ====================================================================== extractive engine
+
+@dataclass
+class _Sentence:
+    text: str
+    passage: int  # index into the passage list
+    position: int  # sentence number within the paragraph
+    speaker: str | None
+    evidence: float = 0.0
+    cos: float = 0.0
+    cov: float = 0.0
+
+
+def _sentences(passages: list[Passage]) -> list[_Sentence]:
+    out: list[_Sentence] = []
+    for pi, p in enumerate(passages):
+        last = None
+        for si, s in enumerate(split_sentences(p.text)):
+            sp = speaker_of(s, last)
+            if sp is None and s.lstrip()[:1] in "\"\u201c" and last:
+                sp = last  # a bare quotation continues the previous speaker
+            if sp not in (None, "?", "official"):
+                last = sp
+            else:
+                names = person_names(strip_quotes(s))
+                last = names[-1] if names else last
+            out.append(_Sentence(s, pi, si, sp))
+    return out
+
+
+class ExtractiveEngine:
+    """Quote the retrieved sentences that answer the question, attributed to their outlets."""
+
+    max_sentences = 4
+    max_words = 120
+    # Calibrated on tests/data/questions.jsonl (answerable vs unanswerable, see answer_eval.py).
+    answer_threshold = 0.42
+    keep_margin = 0.12  # extra sentences must score within this of the best one
+    max_embedded = 12  # sentences per question given to the embedding model (latency)
+
+    def __init__(self, checker: CitationChecker):
+        self.checker = checker
+
+    def score(self, q: Question, passages: list[Passage]) -> list[_Sentence]:
+        sents = _sentences(passages)
+        if not sents:
+            return []
+        stats = TermStats.from_texts([s.text for s in sents])
+        all_terms = set().union(*(term_set(p.text) for p in passages))
+        q_terms = list(q.terms)
+        # A name in the question that no retrieved paragraph mentions (Kharkiv, Xi) means the retrieved
+        # text is about something else, however similar it looks.
+        ent_stems = [e for e in q.entities if e not in _GENERIC_ENTITIES]
+        missing = [e for e in ent_stems if _stem(e) not in all_terms]
+        ent_penalty = 0.25 * len(missing) / max(1, len(ent_stems))
+        para_terms = [term_set(p.text) for p in passages]
+        lexical: list[float] = []
+        for s in sents:
+            p = passages[s.passage]
+            # ...and a sentence whose paragraph lacks the question's names is probably about someone else.
+            away = [e for e in ent_stems if _stem(e) not in para_terms[s.passage] and e not in missing]
+            s.cov = coverage(q_terms, s.text, p.text, context_weight=0.4, stats=stats)
+            ev = 0.4 * s.cov - ent_penalty - 0.1 * len(away) / max(1, len(ent_stems))
+            if q.kind == "number":
+                ev += 0.08 if quantities(s.text) or re.search(r"\d", s.text) else -0.1
+            elif q.kind == "date":
+                ev += 0.08 if _DATE.search(s.text) else -0.1
+            elif q.kind == "place":
+                ev += 0.04 if _PLACE.search(s.text) else 0.0
+            if q.speaker:
+                quoted = bool(re.search(r"[\"\u201c]", s.text)) or bool(_SAY_WORD.search(s.text))
+                if s.speaker == q.speaker:
+                    ev += 0.12 + (0.04 if quoted else 0.0)
+                elif q.speaker not in term_set(s.text) and q.speaker not in para_terms[s.passage]:
+                    ev -= 0.15
+                elif s.speaker and s.speaker not in ("?", "official"):
+                    ev -= 0.05
+            if len(s.text.split()) < 5 and not re.search(r"[\"\u201c]", s.text):
+                ev -= 0.1  # headings, captions, fragments
+            lexical.append(ev)
+        # Embedding is most of the latency: only the sentences the cheap features rank highest are
+        # embedded; the rest cannot win anyway (their meaning score stays 0).
+        order = sorted(range(len(sents)), key=lambda i: -lexical[i])[: self.max_embedded]
+        vecs = self.checker.vectors([q.text] + [sents[i].text for i in order])
+        for i, v in zip(order, vecs[1:]):
+            sents[i].cos = float(v @ vecs[0])
+        para_best = [max((s.cos for s in sents if s.passage == i), default=0.0) for i in range(len(passages))]
+        for s, lex in zip(sents, lexical):
+            s.evidence = lex + 0.45 * s.cos + 0.15 * para_best[s.passage]
+        return sents
+
+    def select(self, q: Question, sents: list[_Sentence]) -> list[_Sentence]:
+        ranked = sorted(sents, key=lambda s: -s.evidence)
+        if not ranked or ranked[0].evidence < self.answer_threshold:
+            return []
+        if q.speaker and not any(s.speaker == q.speaker for s in ranked[:8]) and \
+                not any(q.speaker in term_set(s.text) for s in ranked[:3]):
+            return []  # asked what someone said, and nobody by that name speaks or is mentioned
+        best = ranked[0].evidence
+        chosen: list[_Sentence] = []
+        words = 0
+        seen_texts: set[str] = set()
+        for s in ranked:
+            if len(chosen) >= self.max_sentences:
+                break
+            if s.evidence < max(self.answer_threshold, best - self.keep_margin):
+                break
+            key = _norm(s.text)
+            if key in seen_texts:
+                continue  # the same sentence carried by two copies: cite it once
+            n = len(s.text.split())
+            if chosen and words + n > self.max_words:
+                continue
+            chosen.append(s)
+            seen_texts.add(key)
+            words += n
+        return chosen
+
+    def compose(self, chosen: list[_Sentence], passages: list[Passage]) -> list[str]:
+        """Group the chosen sentences by source (best source first, then reading order) and frame each
+        as a verbatim quote. The frame only names the source; it adds no fact."""
+        groups: dict[str, list[_Sentence]] = {}
+        for s in chosen:  # chosen is in evidence order, so the first group is the best source
+            groups.setdefault(passages[s.passage].source, []).append(s)
+        out: list[str] = []
+        unknown_seen = 0
+        for gi, (_, group) in enumerate(groups.items()):
+            group.sort(key=lambda s: (passages[s.passage].paragraph, s.position))
+            p = passages[group[0].passage]
+            name = _outlet_phrase(p)
+            for k, s in enumerate(group):
+                quote = _quote(s.text)
+                if k > 0:
+                    lead = "It adds: "
+                elif name is None:
+                    lead = ("One article" if unknown_seen == 0 else "Another article") + \
+                        f" (\u201c{_title(passages[s.passage].title)}\u201d) says: "
+                    unknown_seen += 1
+                elif gi == 0:
+                    lead = f"According to {name}, "
+                else:
+                    lead = f"{name[0].upper()}{name[1:]} reports: "
+                out.append(render(f"{lead}\u201c{quote}\u201d", [s.passage + 1]))
+        return out
+
+
+_GENERIC_ENTITIES = {"us", "u", "s", "uk", "eu", "the", "mr", "president"}
+
+
+def _stem(w: str) -> str:
+    from .stance import stem
+
+    return stem(w)
+
+
+def _norm(text: str) -> str:
+    return re.sub(r"\W+", " ", text.lower()).strip()
+
+
+def _quote(sentence: str) -> str:
+    """A sentence ready to sit inside “…”: inner double quotes become single ones (the usual way to
+    nest quotations), a closing full stop is left to the answer sentence."""
+    s = sentence.strip()
+    s = s.replace("\u201c", "\u2018").replace("\u201d", "\u2019")
+    s = re.sub(r'"(?=\w)', "\u2018", s)
+    s = s.replace('"', "\u2019")
+    if s.endswith(".") and not s.endswith(".."):
+        s = s[:-1]
+    return s
+
+
+def _title(title: str, limit: int = 80) -> str:
+    return title if len(title) <= limit else title[: limit - 1].rsplit(" ", 1)[0] + "\u2026"
+
+
+def _outlet_phrase(p: Passage) -> str | None:
+    """'the Daily Express', 'The Straits Times (Reuters)', 'SouthFront and the Daily Express'; None when
+    no outlet is known."""
+    names: list[str] = []
+    for q in (p, *p.also_in):
+        if q.outlet == UNKNOWN_OUTLET or not q.outlet:
+            continue
+        n = q.outlet if q.outlet.lower().startswith("the ") or " " not in q.outlet else f"the {q.outlet}"
+        if q.agency and q.agency.lower() not in q.outlet.lower():
+            n += f" ({q.agency})"
+        if n not in names:
+            names.append(n)
+    if not names:
+        return None
+    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+
+
+# ====================================================================== the engines behind one API
+
+class Answerer:
+    """`answer(question, passages) -> Answer`; `stream(...)` yields verified text as it is ready."""
+
+    def __init__(self, settings: Settings, embedder, llm=None):
+        self.settings = settings
+        self.embedder = embedder
+        self.llm = llm
+        self.checker = CitationChecker(embedder)
+        self.extractive = ExtractiveEngine(self.checker)
+        self._prompt: str | None = None
+
+    @property
+    def engine(self) -> str:
+        return "llm" if self.llm is not None else "extractive"
+
+    # ---- public API
+    def answer(self, question: str, passages: list[Passage]) -> Answer:
+        stream = self.stream(question, passages)
+        for _ in stream:
+            pass
+        assert stream.answer is not None
+        return stream.answer
+
+    def stream(self, question: str, passages: list[Passage]) -> AnswerStream:
+        passages = list(passages)
+        if self.llm is not None:
+            return AnswerStream(lambda st: self._llm_chunks(st, question, passages))
+        return AnswerStream(lambda st: self._extractive_chunks(st, question, passages))
+
+    # ---- extractive
+    def extract(self, question: str, passages: list[Passage]) -> tuple[list[str], list[_Sentence]]:
+        q = analyse(question)
+        sents = self.extractive.score(q, passages)
+        chosen = self.extractive.select(q, sents)
+        return self.extractive.compose(chosen, passages), sents
+
+    def _extractive_chunks(self, st: AnswerStream, question: str, passages: list[Passage]) -> Iterator[str]:
+        sentences, scored = self.extract(question, passages)
+        checked = VerifiedAnswer(self.checker, passages)
+        first = True
+        for s in sentences:
+            ok = checked.add(s)
+            if ok:
+                yield ok if first else " " + ok
+                first = False
+        if not checked.sentences:
+            st.answer = self._not_found(question, passages, scored, "extractive", checked.dropped)
+            yield NOT_FOUND
+            return
+        st.answer = Answer(question, checked.text, checked.citations, engine="extractive",
+                           dropped=tuple(checked.dropped))
+
+    def _not_found(self, question, passages, scored, engine, dropped=()) -> Answer:
+        # "Possibly related": the retrieved paragraphs ordered by their best sentence's evidence.
+        best: dict[int, float] = {}
+        for s in scored or []:
+            best[s.passage] = max(best.get(s.passage, -1.0), s.evidence)
+        order = sorted(range(len(passages)), key=lambda i: -best.get(i, 0.0)) if best else range(len(passages))
+        related = tuple(passages[i] for i in list(order)[:RELATED_K])
+        return Answer(question, NOT_FOUND, answered=False, related=related, engine=engine, dropped=tuple(dropped))
+
+    # ---- generative
+    def prompt_messages(self, question: str, passages: list[Passage]):
+        from llama_index.core.llms import ChatMessage, MessageRole
+
+        if self._prompt is None:
+            self._prompt = (PROMPTS / "answer.md").read_text(encoding="utf-8")
+        system = self._prompt.replace("{sources}", format_sources(passages)).replace("{n}", str(len(passages)))
+        return [ChatMessage(role=MessageRole.SYSTEM, content=system),
+                ChatMessage(role=MessageRole.USER, content=f"Question: {question}")]
+
+    def _llm_chunks(self, st: AnswerStream, question: str, passages: list[Passage]) -> Iterator[str]:
+        if not passages:
+            st.answer = self._not_found(question, passages, None, "llm")
+            yield NOT_FOUND
+            return
+        messages = self.prompt_messages(question, passages)
+        try:
+            tokens = (r.delta or "" for r in self.llm.stream_chat(messages))
+            checked = VerifiedAnswer(self.checker, passages)
+            buf, first, refused = "", True, False
+            for tok in tokens:
+                buf += tok
+                done, buf = split_marked(buf, final=False)
+                for sent in done:
+                    refused = refused or _is_refusal(sent)
+                    ok = None if refused else checked.add(sent)
+                    if ok:
+                        yield ok if first else " " + ok
+                        first = False
+            for sent in split_marked(buf)[0]:
+                refused = refused or _is_refusal(sent)
+                ok = None if refused else checked.add(sent)
+                if ok:
+                    yield ok if first else " " + ok
+                    first = False
+        except LLMError:
+            raise
+        except Exception as e:  # connection refused, timeouts, bad responses: one clear error
+            raise LLMError(f"The LLM at {self.settings.llm_base_url or self.settings.llm_provider} failed: {e}. "
+                           "Check ASSISTANT_LLM_BASE_URL / ASSISTANT_LLM_MODEL, or set ASSISTANT_LLM_PROVIDER=none "
+                           "for the offline extractive engine.") from e
+        if not checked.sentences:
+            # The model said it cannot find the answer, or nothing it wrote survived the check.
+            st.answer = self._not_found(question, passages, None, "llm", checked.dropped)
+            yield NOT_FOUND
+            return
+        st.answer = Answer(question, checked.text, checked.citations, engine="llm", dropped=tuple(checked.dropped))
+
+
+_REFUSAL = re.compile(r"\b(?:cannot|can't|can ?not|could not|couldn't|unable to|do not|don't|did not|didn't)\s+"
+                      r"(?:find|answer|locate|see|determine)\b|\bnot (?:in|covered by|mentioned in|found in|"
+                      r"answered by) (?:the|these|any of the) (?:provided )?(?:sources|articles|paragraphs)\b|"
+                      r"\bno information\b|\bsources do not (?:say|mention|contain|answer)\b", re.I)
+
+
+def _is_refusal(sentence: str) -> bool:
+    return bool(_REFUSAL.search(sentence))
+
+
+def format_sources(passages: list[Passage]) -> str:
+    """Numbered source paragraphs inside <source> delimiters. Angle brackets in article text are
+    replaced so no article can close its own delimiter and write outside it."""
+    blocks = []
+    for i, p in enumerate(passages, 1):
+        outlets = ", ".join(o for o in p.outlets if o != UNKNOWN_OUTLET) or "outlet unknown"
+        if p.agency:
+            outlets += f" ({p.agency})"
+        text = p.text.replace("<", "\u2039").replace(">", "\u203a")
+        title = p.title.replace("<", "\u2039").replace(">", "\u203a").replace('"', "'")
+        blocks.append(f'<source id="{i}" outlet="{outlets}" title="{title}" paragraph="{p.paragraph}">\n'
+                      f"{text}\n</source>")
+    return "\n".join(blocks)
+
+
+def with_standalone(answer: Answer, standalone: str | None) -> Answer:
+    return replace(answer, standalone_question=standalone)
