@@ -34,7 +34,7 @@ class Settings(BaseSettings):
     )
     max_file_bytes: int = Field(5_000_000, description="Files larger than this are skipped as 'huge'.")
     embed_context: str = Field(
-        "heading+prev", description="What is embedded/keyword-indexed with each paragraph besides its text: "
+        "heading", description="What is embedded/keyword-indexed with each paragraph besides its text: "
         "any of title, heading, prev (last sentence of the previous paragraph), joined by '+', or 'none'.")
     embed_batch_size: int = Field(32, description="Paragraphs per embedding batch.")
     embed_threads: int = Field(0, description="onnxruntime intra-op threads (0 = all cores).")
@@ -42,9 +42,12 @@ class Settings(BaseSettings):
     # --- retrieval
     top_k: int = Field(5, description="Passages returned by search / used for answers by default.")
     candidate_k: int = Field(30, description="Candidates each retriever contributes before fusion.")
-    rrf_k: int = Field(60, description="Reciprocal-rank-fusion constant.")
+    fusion_mode: Literal["reciprocal_rerank", "relative_score", "dist_based_score"] = Field(
+        "relative_score", description="How dense and BM25 results are fused: relative_score (min-max "
+        "normalised, weighted sum), dist_based_score, or reciprocal_rerank (weighted RRF). See benchmarks/README.md.")
+    rrf_k: int = Field(60, description="Reciprocal-rank-fusion constant (fusion_mode=reciprocal_rerank only).")
     dense_weight: float = Field(1.0, description="Weight of the dense ranking in fusion.")
-    bm25_weight: float = Field(1.0, description="Weight of the BM25 ranking in fusion.")
+    bm25_weight: float = Field(2.0, description="Weight of the BM25 ranking in fusion.")
     duplicate_threshold: float = Field(
         0.9, description="Token-set similarity above which two paragraphs count as the same copy."
     )
