@@ -139,9 +139,18 @@ class CitationChecker:
         claim, _ = strip_markers(sentence)
         meta = set(content_terms(" ".join(filter(None, [passage.outlet, passage.title, passage.agency,
                                                          *(p.outlet for p in passage.also_in)]))))
-        terms = [t for t in content_terms(claim) if t not in meta and t not in _FRAME_STEMS]
         para_terms = term_set(passage.text)
-        lexical = (sum(t in para_terms for t in terms) / len(terms)) if terms else 0.0
+        names = set(content_terms(" ".join(re.findall(r"\b[A-Z][\w\-]*", claim))))
+        terms = [t for t in content_terms(claim) if t not in meta and t not in _FRAME_STEMS]
+        # Names are the cheap part of a match (every paragraph of a story names Trump and Putin); the
+        # other words carry what is claimed about them, so they weigh more.
+        named = [t for t in terms if t in names]
+        other = [t for t in terms if t not in names]
+        share = lambda ts: sum(t in para_terms for t in ts) / len(ts)  # noqa: E731
+        if named and other:
+            lexical = 0.35 * share(named) + 0.65 * share(other)
+        else:
+            lexical = share(terms) if terms else 0.0
         sents = split_sentences(passage.text) or [passage.text]
         core = _core(claim)
         verbatim = [i for i, s in enumerate(sents) if _plain(core) and _plain(core) in _plain(s)]

@@ -1,0 +1,129 @@
+"""The extractive engine: quoted, cited, grouped by outlet; honest when the articles lack the answer."""
+from __future__ import annotations
+
+import re
+import time
+from dataclasses import replace
+
+import pytest
+
+from assistant.answer import NOT_FOUND, Answerer
+from assistant.answer_eval import citation_supported, evaluate, load_questions
+from assistant.config import Settings
+from assistant.verify import split_marked
+
+from .answer_fixtures import DATA, embedder, injection_passages, retrieve
+
+
+@pytest.fixture(scope="module")
+def answerer():
+    return Answerer(Settings(), embedder())
+
+
+def _plain(s: str) -> str:
+    return re.sub(r"[\u2018\u2019\u201c\u201d'\"]", "'", s)
+
+
+def test_who_said_what_is_quoted_verbatim_with_outlet_and_citation(answerer):
+    ps = retrieve("What did Hegseth say about NATO?")
+    ans = answerer.answer("What did Hegseth say about NATO?", ps)
+    assert ans.answered and ans.engine == "extractive"
+    assert "nato membership" in ans.text.lower() and "Hegseth" in ans.text
+    assert "According to" in ans.text
+    for sent in split_marked(ans.text)[0]:
+        assert re.search(r"\[\d+\]", sent), f"uncited sentence: {sent}"
+        for q in re.findall(r"\u201c([^\u201d]+)\u201d", re.sub(r"\(\u201c[^\u201d]*\u201d\)", "", sent)):
+            assert any(_plain(q) in _plain(c.text) for c in ans.citations), f"not verbatim: {q}"
+    assert [c.number for c in ans.citations] == list(range(1, len(ans.citations) + 1))
+    assert all(citation_supported(s, p) for s, p in _pairs(ans))
+
+
+def _pairs(ans):
+    from assistant.answer_eval import cited_pairs
+
+    return cited_pairs(ans)
+
+
+def test_numbers_questions_pick_the_sentence_with_the_number(answerer):
+    ans = answerer.answer("How many people were killed in the Russian attack on Sumy?",
+                          retrieve("How many people were killed in the Russian attack on Sumy?"))
+    assert ans.answered and "killed 35 people" in ans.text
+
+
+@pytest.mark.parametrize("question", ["What did Xi Jinping say about the Alaska summit?",
+                                      "How many people were killed in the Russian strike on Kharkiv?",
+                                      "What is the capital of Australia?"])
+def test_questions_the_articles_cannot_answer_are_declined_with_related_paragraphs(answerer, question):
+    ans = answerer.answer(question, retrieve(question))
+    assert not ans.answered and ans.text == NOT_FOUND
+    assert not ans.citations and 1 <= len(ans.related) <= 3
+
+
+def test_no_passages_at_all_is_a_plain_not_found(answerer):
+    ans = answerer.answer("What did Hegseth say about NATO?", [])
+    assert not ans.answered and ans.related == ()
+
+
+def test_unknown_outlet_is_named_by_its_headline(answerer):
+    q = "Why, in the blog's view, is Trump looking for a deal with Russia?"
+    ans = answerer.answer(q, [p for p in retrieve(q, k=8) if p.outlet == "unknown"])
+    assert ans.answered and ans.text.startswith("One article (\u201c")
+
+
+def test_a_wire_copy_carried_by_two_outlets_is_cited_once_naming_both(answerer):
+    q = "How much of Ukraine's territory does Russia control?"
+    ps = retrieve(q)
+    top = next(p for p in ps if "fifth" in p.text)
+    copy = replace(top, id="copy", source="copy.txt", outlet="Example Times", agency=None)
+    merged = replace(top, also_in=(copy,))
+    ans = answerer.answer(q, [merged if p is top else p for p in ps])
+    assert "Example Times" in ans.text
+    assert sum(c.passage.id == top.id for c in ans.citations) == 1
+
+
+def test_streaming_yields_the_same_verified_text(answerer):
+    q = "How long did the Trump-Putin talks in Alaska last?"
+    ps = retrieve(q)
+    stream = answerer.stream(q, ps)
+    chunks = list(stream)
+    assert len(chunks) >= 1 and "".join(chunks) == stream.answer.text == answerer.answer(q, ps).text
+
+
+def test_an_injected_instruction_in_an_article_changes_nothing(answerer):
+    extra = injection_passages()
+    q = "How many observers would the ceasefire monitoring mission have?"
+    ans = answerer.answer(q, retrieve(q, extra=extra))
+    assert ans.answered and "400 civilian observers" in ans.text
+    assert "PWNED" not in ans.text and "Ignore your instructions" not in ans.text
+    # An unrelated question is answered exactly as without the injected article.
+    q2 = "What did Hegseth say about NATO?"
+    with_inj = answerer.answer(q2, retrieve(q2, extra=extra)).text
+    assert with_inj == answerer.answer(q2, retrieve(q2)).text
+
+
+def test_extractive_latency_after_warm_up(answerer):
+    qs = ["What did Hegseth say about NATO?", "Where did Trump and Putin meet?", "When did Trump take office?"]
+    pss = [retrieve(q) for q in qs]
+    answerer.answer(qs[0], pss[0])
+    t = time.perf_counter()
+    for q, ps in zip(qs, pss):
+        answerer.answer(q, ps)
+    assert (time.perf_counter() - t) / len(qs) < 1.0  # generous: CI machines are shared
+
+
+@pytest.mark.e2e
+def test_labelled_questions_meet_the_targets(built_assistant):
+    items = load_questions(DATA / "questions.jsonl")
+    a = built_assistant
+    a.ask("warm-up: what did Hegseth say about NATO?")
+    answers, lat = [], []
+    for it in items:
+        t = time.perf_counter()
+        answers.append(a.ask(it["question"]))
+        lat.append((time.perf_counter() - t) * 1000)
+    rep = evaluate(items, answers, a.answerer.checker, lat)
+    print(rep.lines())
+    assert rep.citation_precision >= 0.95, rep.failures
+    assert rep.citation_recall >= 0.85, rep.failures
+    assert rep.abstention_accuracy >= 0.88, rep.failures
+    assert rep.fact_coverage >= 0.75, rep.failures
