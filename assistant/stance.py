@@ -85,8 +85,24 @@ believed thinks think thought described called call mr mrs ms dr president secre
 """.split())
 
 
+# Phrasal verbs whose meaning is not the sum of their words: "played down" is the opposite of "raised",
+# "went ahead" of "scrapped". Rewritten to one word before stemming so the antonym list can pair them.
+_PHRASES = [
+    (r"\b(?:play|plays|played|playing)\s+down\b", "downplayed"),
+    (r"\b(?:talk|talks|talked|talking)\s+up\b", "hyped"),
+    (r"\b(?:go|goes|went|gone|going)\s+ahead\b", "proceeded"),
+    (r"\b(?:call|calls|called|calling)\s+off\b", "cancelled"),
+    (r"\b(?:boot|boots|booted|booting|kick|kicks|kicked|kicking|throw|threw|thrown)\s+out\b", "expelled"),
+    (r"\b(?:back|backs|backed|backing)\s+down\b", "retreated"),
+    (r"\b(?:give|gives|gave|given|giving)\s+up\b", "surrendered"),
+]
+_PHRASE_RES = [(re.compile(a, re.I), b) for a, b in _PHRASES]
+
+
 def words(text: str) -> list[str]:
     text = re.sub(r"\b([A-Z])\.([A-Z])\.", r"\1\2", text)  # "U.S." and "US" are one word
+    for rx, repl in _PHRASE_RES:
+        text = rx.sub(repl, text)
     return re.findall(r"[A-Za-z][A-Za-z'\u2019\-]*|\d[\d,\.]*", text)
 
 
@@ -338,6 +354,11 @@ _ANTONYMS = [
     ("escalation", "de-escalation"), ("recognise", "reject"), ("recognize", "reject"), ("lift", "impose"),
     ("remove", "impose"), ("end", "prolong"), ("swift", "slow"), ("quick", "slow"), ("fast", "slow"),
     ("neutral", "aligned"), ("sign", "refuse"), ("granted", "denied"), ("right", "wrong"), ("big", "small"),
+    # the state of an event or a plan: done / going ahead vs dropped / played down
+    ("raise", "downplay"), ("heighten", "downplay"), ("hype", "downplay"), ("proceed", "scrap"),
+    ("proceed", "cancel"), ("proceed", "abandon"), ("proceed", "shelve"), ("sign", "scrap"), ("finalize", "scrap"),
+    ("approve", "cancel"), ("hold", "cancel"), ("hold", "postpone"), ("gone", "return"), ("lose", "regain"),
+    ("lost", "regain"), ("lost", "recover"), ("include", "expel"), ("readmit", "exclude"), ("stand", "retreat"),
 ]
 _ANT: dict[str, set[str]] = {}
 for _a, _b in _ANTONYMS:
@@ -400,7 +421,8 @@ def _name_key(name: str) -> str:
     """Surname-ish key: "Defence Secretary Pete Hegseth" -> "hegseth"."""
     toks = [t for t in re.findall(r"[A-Za-z][A-Za-z'\u2019\-]+", name) if t.lower() not in _TITLES]
     toks = [re.sub(r"['\u2019]s$", "", t) for t in toks]
-    return toks[-1].lower() if toks else ""
+    # transliteration variants of one name share a key: Zelensky / Zelenskyy / Zelenskiy
+    return re.sub(r"(?:yy|iy|ii)$", "y", toks[-1].lower()) if toks else ""
 
 
 def person_names(sentence: str) -> list[str]:
@@ -488,7 +510,7 @@ def known_people(texts: list[str]) -> set[str]:
 
 def mentioned_people(sentence: str, known: set[str]) -> list[str]:
     """Known people named in the sentence (outside quotes), in order of appearance."""
-    toks = [re.sub(r"'s$", "", w).lower() for w in re.findall(r"[A-Za-z][A-Za-z'\-]+", strip_quotes(sentence))]
+    toks = [_name_key(w) for w in re.findall(r"[A-Za-z][A-Za-z'\-]+", strip_quotes(sentence))]
     return [t for t in toks if t in known]
 
 
@@ -576,32 +598,72 @@ _VERBISH = re.compile(r"\b(?:is|are|was|were|be|been|has|have|had|will|would|cou
                       r"[a-z]{3,}ed|[a-z]{3,}s)\b")
 
 
+_PAST_OR_AUX = re.compile(r"^(?:[a-z]{3,}ed|said|says|told|met|held|won|lost|took|made|gave|sent|began|struck|"
+                          r"went|saw|left|wants?|demands?|has|have|had|is|are|was|were|will|would|could|"
+                          r"should|can|may|might|must)\b")
+
+
+def _split_and(piece: str) -> list[str]:
+    """Split one piece at "and" where a clause boundary is: "A talked for 2 hours and 45 minutes in Alaska and
+    signed a deal" splits only before "signed" (a verb with the subject left out), never inside a number
+    or a pair of names; a lone "and" between two long clauses (the right one with a verb) splits too."""
+    sub = re.split(r"\s+and\s+", piece)
+    if len(sub) < 2:
+        return [piece]
+    out, cur = [], sub[0]
+    for right in sub[1:]:
+        if len(cur.split()) >= 3 and len(right.split()) >= 3 and _PAST_OR_AUX.match(right) and _VERBISH.search(cur):
+            out.append(cur)
+            cur = right
+        else:
+            cur = f"{cur} and {right}"
+    out.append(cur)
+    if len(out) > 1:
+        return out
+    if len(sub) == 2:
+        left, right = sub
+        # only a real clause boundary: both sides long enough and the right side has a verb
+        if len(left.split()) >= 4 and len(right.split()) >= 4 and _VERBISH.search(right) and \
+                not re.search(r"\b(?:not|too|so|is|are|was|were|did|does)$", right.strip()):
+            return [left, right]
+    return [piece]
+
+
 def decompose(claim: str) -> list[ClaimPart]:
     """Split "X said A and B" / "A, and B" / "A; B" into parts; the speaker is copied to every part and a
-    subject-less second clause ("... and wants Y") borrows the first clause's subject."""
+    subject-less second clause ("... and wants Y") borrows the first clause's subject.
+
+    "X said A, and B" where B has its own subject after the comma is read as the narrator's B (the comma
+    closes the reported speech); without the comma ("X said A and B") B stays X's."""
     head = parse_attribution(claim)
     body = head.content
-    pieces = [p for p in re.split(r";\s+|,\s+and\s+(?:that\s+)?|\s+and\s+that\s+|,\s+but\s+|\s+but\s+", body) if p.strip()]
-    out: list[str] = []
-    for p in pieces:
-        sub = re.split(r"\s+and\s+", p)
-        if len(sub) == 2:
-            left, right = sub
-            # only a real clause boundary: both sides long enough and the right side has a verb
-            if len(left.split()) >= 4 and len(right.split()) >= 4 and _VERBISH.search(right) and \
-                    not re.search(r"\b(?:not|too|so|is|are|was|were|did|does)$", right.strip()):
-                out.extend([left, right])
-                continue
-        out.append(p)
+    bits = re.split(r"(;\s+|,\s+and\s+(?:that\s+)?|\s+and\s+that\s+|,\s+but\s+|\s+but\s+)", body)
+    pieces: list[tuple[str, str]] = []  # (separator before it, piece)
+    sep = ""
+    for b in bits:
+        if re.fullmatch(r";\s+|,\s+and\s+(?:that\s+)?|\s+and\s+that\s+|,\s+but\s+|\s+but\s+", b):
+            sep = b
+        elif b.strip():
+            pieces.append((sep, b))
+    out: list[tuple[str, str]] = []
+    for sep, p in pieces:
+        for k, q in enumerate(_split_and(p)):
+            out.append((sep if k == 0 else " and ", q))
     if len(out) <= 1:
         return [head]
-    subject = _subject_of(out[0])
+    subject = _subject_of(out[0][1])
     parts = []
-    for i, p in enumerate(out):
+    for i, (sep, p) in enumerate(out):
         p = p.strip().rstrip(".")
-        if i and subject and p and p[0].islower() and not re.match(r"^(?:the|a|an|this|that|it|there)\b", p):
-            p = f"{subject} {p}"
         if head.speaker:
+            # "Hegseth ruled out X and said Y": the same speaker says Y
+            p = re.sub(rf"^(?:{_CLAIM_VERBS})\s+(?:that\s+)?", "", p, flags=re.I) or p
+        own_subject = not p[:1].islower() or bool(re.match(r"^(?:the|a|an|this|that|it|there)\b", p))
+        if i and subject and p and not own_subject:
+            p = f"{subject} {p}"
+        narrator = i and own_subject and sep.startswith(",") and "that" not in sep and \
+            re.match(r"^(?:the|a|an|this|these|there)\b", p, re.I)
+        if head.speaker and not narrator:
             parts.append(ClaimPart(f"{head.speaker_name} said {p}", p, head.speaker, head.speaker_name))
         else:
             parts.append(parse_attribution(p))  # "Hegseth ruled out X and said Y": Y is attributed
