@@ -3,7 +3,8 @@
 Chainlit shows feedback buttons only when a data layer is configured, and sends each click to the data
 layer's ``upsert_feedback``. `FeedbackDataLayer` is the smallest data layer that does that job without a
 database server: it stores feedback plus the text of chat messages (so a thumbs-down can be read next to
-the question and the answer it judged) and leaves thread history off (every other hook is a no-op).
+the question and the answer it judged) and signed-in user names; thread history stays off (the other
+hooks are no-ops).
 
 The team reads the results with ``python -m assistant.feedback`` (failed answers first) or any SQLite
 client: ``SELECT * FROM feedback_report``.
@@ -20,6 +21,7 @@ from typing import Dict, List, Optional
 
 from chainlit.data.base import BaseDataLayer
 from chainlit.types import Feedback, PageInfo, PaginatedResponse, Pagination, ThreadFilter
+from chainlit.user import PersistedUser, User
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS messages (
@@ -28,6 +30,10 @@ CREATE TABLE IF NOT EXISTS messages (
 CREATE TABLE IF NOT EXISTS feedback (
     id TEXT PRIMARY KEY, message_id TEXT NOT NULL, thread_id TEXT, value INTEGER NOT NULL,
     comment TEXT, created_at TEXT, updated_at TEXT
+);
+-- Signed-in users (only with password/header authentication): Chainlit wants a persisted user.
+CREATE TABLE IF NOT EXISTS users (
+    identifier TEXT PRIMARY KEY, id TEXT NOT NULL, created_at TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS feedback_message ON feedback(message_id);
 -- One row per judged answer, with the question asked just before it in the same conversation. Chainlit
@@ -101,6 +107,15 @@ class FeedbackStore:
                 (fid, message_id, thread_id, value, comment, now, now))
         return fid
 
+    def user(self, identifier: str, create: bool = False) -> tuple[str, str] | None:
+        """(id, created_at) of a signed-in user; created on first sign-in."""
+        with self._lock, self._connect() as db:
+            row = db.execute("SELECT id, created_at FROM users WHERE identifier = ?", (identifier,)).fetchone()
+            if row is None and create:
+                row = (str(uuid.uuid4()), _now())
+                db.execute("INSERT INTO users(identifier, id, created_at) VALUES (?,?,?)", (identifier, *row))
+        return tuple(row) if row else None
+
     def delete(self, feedback_id: str) -> bool:
         with self._lock, self._connect() as db:
             return db.execute("DELETE FROM feedback WHERE id = ?", (feedback_id,)).rowcount > 0
@@ -135,13 +150,15 @@ class FeedbackDataLayer(BaseDataLayer):
     async def update_step(self, step_dict) -> None:
         await self.create_step(step_dict)
 
-    # --- everything below: no thread history, users or stored elements (the index holds the articles)
-    async def get_user(self, identifier: str):
-        return None
+    async def get_user(self, identifier: str) -> Optional[PersistedUser]:
+        row = self.store.user(identifier)
+        return PersistedUser(id=row[0], createdAt=row[1], identifier=identifier) if row else None
 
-    async def create_user(self, user):
-        return None
+    async def create_user(self, user: User) -> Optional[PersistedUser]:
+        row = self.store.user(user.identifier, create=True)
+        return PersistedUser(id=row[0], createdAt=row[1], identifier=user.identifier, metadata=user.metadata)
 
+    # --- everything below: no thread history or stored elements (the index holds the articles)
     async def create_element(self, element) -> None:
         return None
 

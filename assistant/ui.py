@@ -110,17 +110,44 @@ def _safe_url(url: str | None) -> str | None:
     return url if url and re.match(r"https?://[^\s<>()]+$", url) else None
 
 
-def highlight(text: str, quote: str) -> str:
-    """The paragraph, escaped, with the cited sentence(s) in bold."""
-    q = " ".join((quote or "").split())
+def highlight(text: str, quotes: Iterable[str]) -> str:
+    """The paragraph, escaped, with every cited sentence in bold."""
     flat = " ".join(text.split())
-    start = flat.find(q) if q else -1
-    if start < 0:
-        return md_escape(flat)
-    return f"{md_escape(flat[:start])}**{md_escape(q)}**{md_escape(flat[start + len(q):])}"
+    spans = []
+    for quote in quotes:
+        q = " ".join((quote or "").split()).rstrip(".")
+        start = flat.find(q) if len(q) > 3 else -1
+        if start >= 0:
+            spans.append((start, start + len(q)))
+    out, pos = [], 0
+    for start, end in sorted(spans):
+        if start < pos:  # overlapping quotes: extend the bold run
+            start = pos
+        if end <= pos:
+            continue
+        out += [md_escape(flat[pos:start]), f"**{md_escape(flat[start:end])}**"]
+        pos = end
+    out.append(md_escape(flat[pos:]))
+    return "".join(out)
 
 
-def citation_panel(c: Citation, context: list[Passage]) -> str:
+_QUOTED = re.compile(r"[“\"]([^“”\"]{4,})[”\"]")
+
+
+def quotes_for_markers(answer_text: str) -> dict[int, list[str]]:
+    """What the answer attributes to each [n]: the quoted text (or the whole sentence) right before each
+    occurrence of the marker. One citation can back several sentences of an answer."""
+    found: dict[int, list[str]] = {}
+    parts = _MARKER.split(answer_text or "")
+    for i in range(1, len(parts), 2):
+        segment = parts[i - 1].strip()  # the text between the previous marker and this one
+        quoted = _QUOTED.findall(segment)
+        if segment:
+            found.setdefault(int(parts[i][1:-1]), []).append(quoted[-1] if quoted else segment.strip(" ."))
+    return found
+
+
+def citation_panel(c: Citation, context: list[Passage], also_quoted: Iterable[str] = ()) -> str:
     """Side-panel Markdown: where the paragraph comes from, the paragraph with the cited sentence
     highlighted, and its neighbours for context."""
     p = c.passage
@@ -141,7 +168,7 @@ def citation_panel(c: Citation, context: list[Passage]) -> str:
     lines += ["", "---", ""]
     if before:
         lines += [f"¶{before.paragraph} · {md_escape(before.text)}", ""]
-    lines += [f"> ¶{p.paragraph} · cited — {highlight(p.text, c.quote)}", ""]
+    lines += [f"> ¶{p.paragraph} · cited — {highlight(p.text, [c.quote, *also_quoted])}", ""]
     if after:
         lines += [f"¶{after.paragraph} · {md_escape(after.text)}", ""]
     if c.quote and " ".join(c.quote.split()) not in " ".join(p.text.split()):
@@ -166,8 +193,9 @@ def sources_block(citations: Iterable[Citation]) -> str:
     return "\n".join(lines)
 
 
-async def citation_elements(citations: Iterable[Citation], prefix: str = "") -> list[cl.Text]:
+async def citation_elements(citations: Iterable[Citation], answer_text: str = "") -> list[cl.Text]:
     """One side-panel element per citation, named like its marker so Chainlit links the marker."""
+    quoted = quotes_for_markers(answer_text)
     a = await get_assistant()
     cache: dict[str, list[Passage]] = {}
     elements = []
@@ -178,8 +206,8 @@ async def citation_elements(citations: Iterable[Citation], prefix: str = "") -> 
             except Exception:  # context is a nicety: the cited paragraph itself is still shown
                 log.exception("could not load paragraphs of %s", c.source)
                 cache[c.source] = []
-        elements.append(cl.Text(name=f"[{prefix}{c.number}]", content=citation_panel(c, cache[c.source]),
-                                display="side"))
+        elements.append(cl.Text(name=f"[{c.number}]", display="side",
+                                content=citation_panel(c, cache[c.source], quoted.get(c.number, ()))))
     return elements
 
 
@@ -253,13 +281,45 @@ def _filters() -> dict[str, Any]:
     return cl.user_session.get("filters") or {}
 
 
+class _SessionAssistant:
+    """One chat's view of the shared Assistant: its own number of sources and answer engine.
+
+    ChatSession reads `settings.top_k` and `answerer` from the assistant it is given; everything else
+    (index, search, paragraphs) is the shared instance."""
+
+    _extractive = None  # one extractive Answerer per process, for chats that opt out of the LLM
+
+    def __init__(self, base, k: int, engine: str):
+        self._base = base
+        self.settings = base.settings.model_copy(update={"top_k": max(1, int(k))})
+        self._engine = engine
+
+    def __getattr__(self, name):
+        return getattr(self._base, name)
+
+    @property
+    def answerer(self):
+        if self._engine == "extractive" and self._base.settings.uses_llm:
+            if _SessionAssistant._extractive is None:
+                from assistant.answer import Answerer
+
+                _SessionAssistant._extractive = Answerer(self._base.settings, self._base.embedder, llm=None)
+            return _SessionAssistant._extractive
+        return self._base.answerer
+
+
+_SEARCH_FILTERS = ("outlet", "date_from", "date_to")
+
+
 async def _new_chat(filters: dict[str, Any]):
+    from assistant.chat import ChatSession
+
     a = await get_assistant()
     cl.user_session.set("filters", filters)
-    cl.user_session.set("chat", a.chat(**{k: v for k, v in filters.items() if k in _CHAT_FILTERS and v}))
-
-
-_CHAT_FILTERS = ("outlet", "date_from", "date_to", "k")
+    view = _SessionAssistant(a, filters.get("k") or a.settings.top_k,
+                             filters.get("engine") or ("llm" if a.settings.uses_llm else "extractive"))
+    cl.user_session.set("chat", ChatSession(view, **{k: v for k, v in filters.items()
+                                                     if k in _SEARCH_FILTERS and v}))
 
 
 def _corpus_facts(a) -> tuple[list, list[str], str | None]:
@@ -412,7 +472,7 @@ async def handle_question(question: str) -> None:
     t2 = time.perf_counter()
     ans: Answer = stream.answer
     msg.content = answer_markdown(ans)
-    msg.elements = await citation_elements(answer_citations(ans))
+    msg.elements = await citation_elements(answer_citations(ans), ans.text if ans.answered else "")
     t3 = time.perf_counter()
     await msg.update()
     log.info("answer timing: retrieve %.3f s, stream %.3f s, elements %.3f s, update %.3f s",

@@ -89,3 +89,12 @@ def test_report_command_prints_failed_answers(tmp_path, capsys, monkeypatch):
     feedback.main()
     out = capsys.readouterr().out
     assert "What did Hegseth say?" in out and "missed the point" in out
+
+
+def test_signed_in_users_are_persisted_once(layer):
+    from chainlit.user import User
+
+    assert _run(layer.get_user("alice")) is None
+    created = _run(layer.create_user(User(identifier="alice")))
+    again = _run(layer.get_user("alice"))
+    assert created.id == again.id and again.identifier == "alice"
