@@ -192,3 +192,27 @@ def test_starter_shows_live_facts_about_the_collection(page, ui):
     # The five bundled articles, the test's Zorbland article, and any uploaded by another test.
     assert int(re.search(r"(\d+) articles", text).group(1)) >= 6
     assert "Daily Express" in text and "Zorbland counts its votes" in text
+
+
+def test_password_login_guards_the_chat(ui, tmp_path):
+    """ASSISTANT_AUTH_PASSWORD: the chat asks for it; a wrong password does not get in."""
+    env = {**ui["env"], "ASSISTANT_AUTH_PASSWORD": "newsroom-pass",
+           "ASSISTANT_INDEX_DIR": str(tmp_path / "index"), "ASSISTANT_FEEDBACK_DB": str(tmp_path / "fb.sqlite3")}
+    with running_app(env, tmp_path / "chainlit-auth.log") as url:
+        pg = ui["browser"].new_page(viewport={"width": 1400, "height": 900})
+        try:
+            pg.goto(url)
+            pg.wait_for_selector("#password", timeout=30_000)
+            pg.fill("#email", "alice")
+            pg.fill("#password", "wrong")
+            pg.keyboard.press("Enter")
+            pg.wait_for_timeout(1000)
+            assert pg.locator("#chat-input").count() == 0
+            pg.fill("#password", "newsroom-pass")
+            pg.keyboard.press("Enter")
+            pg.wait_for_selector("#command-check", timeout=60_000)
+            send(pg, "What did Putin want from the talks?")
+            assert "Sources" in cited_answer(pg).inner_text()
+            shot(pg, tmp_path, "07_signed_in")
+        finally:
+            pg.close()
