@@ -385,10 +385,10 @@ def antonym_flips(claim_terms: set[str], sent_terms: set[str]) -> list[tuple[str
     return flips
 
 
-def negations_in_scope(text: str, anchor_terms: set[str], window: int = 8, skip: set[str] = frozenset()) -> int:
-    """Negation cues whose scope (the next `window` words, same clause) holds one of the anchor terms:
-    a "not" elsewhere in the sentence says nothing about the claim."""
-    n = 0
+def negation_scopes(text: str, anchor_terms: set[str], window: int = 8, skip: set[str] = frozenset()) -> list[set[str]]:
+    """Stems in the scope (the next `window` words, same clause) of each negation cue whose scope holds one of
+    the anchor terms: a "not" elsewhere in the sentence says nothing about the claim."""
+    out = []
     for m in _NEG.finditer(text):
         if stem(m.group(0).split()[0]) in skip:
             continue  # already counted as an antonym of a claim word
@@ -397,9 +397,44 @@ def negations_in_scope(text: str, anchor_terms: set[str], window: int = 8, skip:
         scope = words(tail)[:window]
         if m.group(0).lower() in ("no", "none", "without", "lack of", "absence of") and not scope:
             continue
-        if anchor_terms & {stem(w) for w in scope}:
-            n += 1
-    return n
+        stems = {stem(w) for w in scope}
+        if anchor_terms & stems:
+            out.append(stems)
+    return out
+
+
+def negations_in_scope(text: str, anchor_terms: set[str], window: int = 8, skip: set[str] = frozenset()) -> int:
+    return len(negation_scopes(text, anchor_terms, window, skip))
+
+
+# Plans and hopes are not events: "will sit down to try and thrash out a deal" does not say a deal was made.
+_UNREALISED = re.compile(r"\b(?:will|shall|would|could|may|might|going to|plans?\s+to|planned to|planning to|"
+                         r"aims?\s+to|aimed to|aiming to|hopes?\s+to|hoped to|hoping to|seeks?\s+to|sought to|"
+                         r"seeking to|expected to|set to|intends?\s+to|intended to|wants?\s+to|wanted to|"
+                         r"tries\s+to|try(?:ing)?\s+(?:to|and)|attempts?\s+to|poised to|ready to|prepared to|"
+                         r"possible|potential(?:ly)?|proposed|prospect of)\b", re.I)
+_REALISED_PAST = re.compile(r"\b(?:[a-z]{3,}ed|met|held|won|lost|took|made|gave|sent|began|struck|went|sat|"
+                            r"signed|agreed|reached)\b")
+
+
+def unrealised_in_source(claim: str, sentence: str, anchor_terms: set[str], window: int = 8) -> bool:
+    """The claim states a done deed (a past-tense verb, no modal) but the sentence only plans, hopes or
+    predicts it: a modal/intent cue whose next `window` words hold one of the claim's key terms."""
+    if _UNREALISED.search(claim) or not _REALISED_PAST.search(claim):
+        return False
+    for m in _UNREALISED.finditer(sentence):
+        if anchor_terms & {stem(w) for w in words(sentence[m.end():])[:window]}:
+            return True
+    return False
+
+
+# Verbs that say an event or a deal is done. A claim that one happened needs a sentence that says so:
+# "talks were constructive" is about the same meeting but does not say a deal was signed.
+_DONE_EVENT = {stem(w) for w in ("sign", "signed", "finalize", "finalise", "finalized", "finalised", "agreed",
+                                 "reach", "reached", "conclude", "concluded", "seal", "sealed", "struck",
+                                 "strike", "approve", "approved", "ratify", "ratified", "complete", "completed",
+                                 "clinch", "clinched", "broker", "brokered", "proceeded", "adopted",
+                                 "implemented")}
 
 
 # ---------------------------------------------------------------- who is speaking
@@ -720,13 +755,13 @@ _UNIFORM = TermStats()
 
 
 def coverage(claim_terms: list[str], sentence: str, context: str = "", context_weight: float = 0.6,
-             stats: TermStats | None = None) -> float:
+             stats: TermStats | None = None, present: frozenset[str] = frozenset()) -> float:
     """Share (weighted by rarity) of the claim's content terms found in the sentence; context counts
     partly: the previous sentence or paragraph often names what the sentence leaves implicit."""
     if not claim_terms:
         return 0.0
     stats = stats or _UNIFORM
-    st, ct = term_set(sentence), term_set(context)
+    st, ct = term_set(sentence) | present, term_set(context)
     total = sum(stats.weight(t) for t in claim_terms)
     got = sum(stats.weight(t) * (1.0 if t in st else context_weight if t in ct else 0.0) for t in claim_terms)
     return got / total if total else 0.0
@@ -747,6 +782,11 @@ def judge(part: ClaimPart, sentence: str, sim: float, context: str = "", speaker
     deciding = [r for r in results if r.stance != "not_mentioned"]
     if not deciding:
         return whole if whole.stance == "not_mentioned" else results[0]
+    contra = [r for r in deciding if r.stance == "contradicts"]
+    if whole.stance == "contradicts" and contra:
+        # "confirmed talks on guarantees but ruled out a NATO framework": one clause agrees on the topic,
+        # the other denies the claim's point; the sentence as a whole denies it too, so the denial stands
+        return max(contra, key=lambda r: r.relevance)
     return max(deciding, key=lambda r: (r.relevance, r.stance == "supports"))
 
 
@@ -778,9 +818,16 @@ def judge_clause(part: ClaimPart, sentence: str, sim: float, context: str = "", 
     flips = antonym_flips(set(content_terms(part.content)), term_set(sentence))
     for a, b in flips:
         flags.append(f"opposite: '{a}' vs '{b}'")
-    neg_claim = negations_in_scope(part.content, anchor | {a for a, _ in flips})
-    neg_sent = negations_in_scope(sentence, anchor | {b for _, b in flips}, skip={b for _, b in flips})
+    claim_scopes = negation_scopes(part.content, anchor | {a for a, _ in flips})
+    neg_claim = len(claim_scopes)
+    # a sentence negation counts when it negates what the claim negates, even in other words ("would not be
+    # deployed in Ukraine" ~ "would not be part of any presence in Ukraine")
+    negated = set().union(*claim_scopes) & set(terms) if claim_scopes else set()
+    neg_sent = negations_in_scope(sentence, anchor | negated | {b for _, b in flips}, skip={b for _, b in flips})
     polarity_flip = (neg_claim + neg_sent + len(flips)) % 2 == 1
+    if polarity_flip and not flips and not neg_sent and not (negated & anchor & term_set(sentence)):
+        # the claim denies X; a sentence (or clause) that never names X does not assert it
+        polarity_flip = False
     if (neg_claim + neg_sent) % 2 == 1:
         flags.append("negation: " + ("claim negates" if neg_claim % 2 else "source negates"))
     place = place_conflict(part.content, sentence, context) or name_substitution(part.content, sentence, context)
@@ -790,6 +837,10 @@ def judge_clause(part: ClaimPart, sentence: str, sim: float, context: str = "", 
         # the place itself is the disputed slot: judge "same subject" on the other words
         rest = [t for t in terms if t not in places(part.content)] or terms
         place_relevance = 0.55 * sim + 0.45 * coverage(rest, sentence, context, stats=stats)
+    if polarity_flip and flips:
+        # the opposite word fills the claim word's slot: the sentence is about the same thing
+        relevance = 0.55 * sim + 0.45 * coverage(terms, sentence, context, stats=stats,
+                                                 present=frozenset(a for a, _ in flips))
     if (conflicts and relevance >= relevance_floor) or (place and place_relevance >= relevance_floor) or \
             (polarity_flip and relevance >= support_threshold - 0.05):
         score = min(1.0, 0.35 + relevance * 0.7 + (0.1 if conflicts else 0.0))
@@ -802,6 +853,10 @@ def judge_clause(part: ClaimPart, sentence: str, sim: float, context: str = "", 
     missing_places = places(part.content) - term_set(sentence) - term_set(context)
     if missing_places:
         return PairJudgment("not_mentioned", 0.0, relevance, "the claim's place is not in this sentence")
+    if unrealised_in_source(part.content, sentence, anchor):
+        return PairJudgment("not_mentioned", 0.0, relevance, "the source only expects or plans it")
+    if set(terms) & _DONE_EVENT and not term_set(sentence) & _DONE_EVENT:
+        return PairJudgment("not_mentioned", 0.0, relevance, "the source does not say it was done")
     # matching numbers are strong evidence that two differently worded sentences state the same fact
     relevance = min(1.0, relevance + 0.06 * len(claim_q))
     if relevance >= support_threshold and (sim >= min_support_sim or claim_q):
