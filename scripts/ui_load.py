@@ -56,9 +56,18 @@ async def one_session(url: str, n_questions: int, offset: int, answer_timeout: f
     async def _ready(_data):  # our on_chat_start sends the commands once the session is set up
         ready.set()
 
+    state = {"waiting": False, "started": False}
+
+    # The server also sends task_end right after connecting; only the one closing our question counts.
+    @sio.on("task_start")
+    async def _task_start(*_):
+        if state["waiting"]:
+            state["started"] = True
+
     @sio.on("task_end")
     async def _task_end(*_):
-        done.set()
+        if state["started"]:
+            done.set()
 
     @sio.on("*")
     async def _any(event, *_):
@@ -75,6 +84,7 @@ async def one_session(url: str, n_questions: int, offset: int, answer_timeout: f
         for i in range(n_questions):
             q = QUESTIONS[(offset + i) % len(QUESTIONS)]
             done.clear()
+            state.update(waiting=True, started=False)
             t0 = time.perf_counter()
             await sio.emit("client_message", {"message": {
                 "id": str(uuid.uuid4()), "threadId": thread_id, "name": "User", "type": "user_message",
@@ -82,6 +92,7 @@ async def one_session(url: str, n_questions: int, offset: int, answer_timeout: f
             try:
                 await asyncio.wait_for(done.wait(), answer_timeout)
                 latencies.append(time.perf_counter() - t0)
+                state.update(waiting=False, started=False)
             except asyncio.TimeoutError:
                 latencies.append(None)
     finally:
