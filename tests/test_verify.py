@@ -76,6 +76,7 @@ PARAPHRASES = [
     ("Biden handed out money like candy", "Trump criticized financial support for Kyiv under Biden."),
     ("three-quarters of the 193-member", "Three-quarters of the 193-member UN General Assembly voted to denounce the invasion."),
     ("John Healey announced readiness", "John Healey announced that British troops were ready to deploy to Ukraine."),
+    ("does not believe that NATO membership", "He spoke before a meeting of the Ukraine Defence Contact Group."),
 ]
 UNSUPPORTED = [
     ("lasted a record-breaking", "Trump and Putin signed a peace deal in Alaska."),
