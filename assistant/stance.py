@@ -392,8 +392,9 @@ def negation_scopes(text: str, anchor_terms: set[str], window: int = 8, skip: se
     for m in _NEG.finditer(text):
         if stem(m.group(0).split()[0]) in skip:
             continue  # already counted as an antonym of a claim word
-        tail = re.split(r"[;:,\u2013\u2014]|\bbut\b|\bwhile\b|\bwhereas\b|\band that\b", text[m.end():],
-                        maxsplit=1)[0]
+        # the scope ends at the clause: "will not be able to join if a peace deal is struck" negates "join"
+        tail = re.split(r"[;:,\u2013\u2014]|\b(?:but|while|whereas|and that|if|unless|when|because|until|"
+                        r"before|after)\b", text[m.end():], maxsplit=1)[0]
         scope = words(tail)[:window]
         if m.group(0).lower() in ("no", "none", "without", "lack of", "absence of") and not scope:
             continue
@@ -753,6 +754,20 @@ class TermStats:
 
 _UNIFORM = TermStats()
 
+# Words that name the same thing in news prose, so a sentence using one covers a claim using another:
+# "the summit" / "the talks" / "the meeting" corefer with the claim's event; a capital stands for its
+# country; "signed" / "finalized" / "agreed" all say a deal is done (polarity is judged separately).
+_EVENT_NOUNS = {stem(w) for w in ("summit", "meeting", "talks", "negotiations", "summits", "meetings")}
+
+
+@lru_cache(maxsize=20000)
+def equivalents(term: str) -> frozenset[str]:
+    for group in (*_ALIASES, _EVENT_NOUNS, _DONE_EVENT):
+        if term in group:
+            return frozenset(group)
+    return frozenset((term,))
+
+
 
 def coverage(claim_terms: list[str], sentence: str, context: str = "", context_weight: float = 0.6,
              stats: TermStats | None = None, present: frozenset[str] = frozenset()) -> float:
@@ -763,7 +778,8 @@ def coverage(claim_terms: list[str], sentence: str, context: str = "", context_w
     stats = stats or _UNIFORM
     st, ct = term_set(sentence) | present, term_set(context)
     total = sum(stats.weight(t) for t in claim_terms)
-    got = sum(stats.weight(t) * (1.0 if t in st else context_weight if t in ct else 0.0) for t in claim_terms)
+    got = sum(stats.weight(t) * (1.0 if equivalents(t) & st else context_weight if equivalents(t) & ct else 0.0)
+              for t in claim_terms)
     return got / total if total else 0.0
 
 
@@ -780,13 +796,13 @@ def judge(part: ClaimPart, sentence: str, sim: float, context: str = "", speaker
         return whole
     results = [judge_clause(part, c, sim, context + " " + sentence, speaker, **kw) for c in clauses]
     deciding = [r for r in results if r.stance != "not_mentioned"]
-    if not deciding:
-        return whole if whole.stance == "not_mentioned" else results[0]
-    contra = [r for r in deciding if r.stance == "contradicts"]
+    contra = [r for r in results if r.stance == "contradicts" or r.flags]
     if whole.stance == "contradicts" and contra:
         # "confirmed talks on guarantees but ruled out a NATO framework": one clause agrees on the topic,
         # the other denies the claim's point; the sentence as a whole denies it too, so the denial stands
-        return max(contra, key=lambda r: r.relevance)
+        return whole
+    if not deciding:
+        return whole if whole.stance == "not_mentioned" else results[0]
     return max(deciding, key=lambda r: (r.relevance, r.stance == "supports"))
 
 
@@ -842,11 +858,11 @@ def judge_clause(part: ClaimPart, sentence: str, sim: float, context: str = "", 
         relevance = 0.55 * sim + 0.45 * coverage(terms, sentence, context, stats=stats,
                                                  present=frozenset(a for a, _ in flips))
     if (conflicts and relevance >= relevance_floor) or (place and place_relevance >= relevance_floor) or \
-            (polarity_flip and relevance >= support_threshold - 0.05):
+            (polarity_flip and relevance >= support_threshold - 0.05 and sim >= min_support_sim - 0.05):
         score = min(1.0, 0.35 + relevance * 0.7 + (0.1 if conflicts else 0.0))
         return PairJudgment("contradicts", score, relevance, "; ".join(flags), tuple(flags))
     if conflicts or polarity_flip or place:
-        return PairJudgment("not_mentioned", 0.0, relevance, "conflict, but about something else")
+        return PairJudgment("not_mentioned", 0.0, relevance, "conflict, but about something else", tuple(flags))
     claim_q = quantities(part.content)
     if claim_q and quantity_agreements(part.content, sentence) < len(claim_q):
         return PairJudgment("not_mentioned", 0.0, relevance, "the claim's numbers are not in this sentence")
@@ -907,7 +923,8 @@ def name_substitution(claim: str, sentence: str, context: str = "") -> str | Non
         for j in range(2, len(sw)):
             y = sw[j]
             if low[j - 2] == a and low[j - 1] == b and y[0].isupper() and \
-                    not ({stem(p) for p in y.split("-")} & claim_terms) and not _same_entity(stem(x), stem(y)):
+                    not ({stem(p) for p in y.split("-")} & claim_terms) and not _same_entity(stem(x), stem(y)) and \
+                    stem(x) not in {stem(w) for w in sw[j + 1:j + 5]}:  # "Russian President Vladimir Putin"
                 return f"name: claim '{a} {b} {x}' vs source '{a} {b} {y}'"
     return None
 
