@@ -831,6 +831,9 @@ def judge_clause(part: ClaimPart, sentence: str, sim: float, context: str = "", 
         flags.append(f"{c.kind}: claim '{c.text}' vs source '{s.text}'")
     # Polarity is judged on the claim's distinctive words only: a "not" near "Ukraine" says nothing.
     anchor = {t for t in terms if not stats.common(t)} or set(terms)
+    # "absence of a finalized deal" negates "signed a deal" (same-meaning verbs; not the country aliases,
+    # which are as common as the country itself)
+    anchor = anchor | {e for t in anchor for e in equivalents(t) if t in _DONE_EVENT or t in _EVENT_NOUNS}
     flips = antonym_flips(set(content_terms(part.content)), term_set(sentence))
     for a, b in flips:
         flags.append(f"opposite: '{a}' vs '{b}'")
