@@ -184,13 +184,16 @@ def _run(a, args) -> int:
             _dump(cc)
             return 0
         print(f"Claim: {cc.claim}\n{cc.summary}\n")
-        print(f"{'outlet':<22} {'stance':<14} evidence")
+        print(f"{'source':<34} {'stance':<14} evidence")
         for v in cc.verdicts:
-            ev = v.evidence[0].quote if v.evidence else "\u2014"
+            who = v.outlet if v.outlet != "unknown" else f"\u201c{v.title[:28]}\u2026\u201d"
             tag = f" [{v.part}]" if v.part and len(cc.parts) > 1 else ""
-            print(f"{v.outlet:<22} {v.stance:<14} {ev[:110]}{tag}")
-            if v.evidence:
-                print(f"{'':<37}(\u201c{v.title}\u201d, paragraph {v.evidence[0].paragraph})")
+            if not v.evidence:
+                print(f"{who:<34} {v.stance:<14} \u2014{tag}")
+                continue
+            e = v.evidence[0]
+            print(f"{who:<34} {v.stance:<14} paragraph {e.paragraph} ({v.source}), confidence {v.confidence:.2f}{tag}")
+            print(_wrap(f"\u201c{e.quote or e.text}\u201d", " " * 50))
         return 0
     raise AssertionError(args.cmd)
 
