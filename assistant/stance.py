@@ -613,16 +613,15 @@ class ClaimPart:
 
 def parse_attribution(claim: str) -> ClaimPart:
     c = claim.strip().rstrip(".")
-    m = re.match(r"^according to (?P<speaker>[^,]+),\s*(?P<content>.+)$", c, re.I)
-    if not m:
-        m = _CLAIM_SAY.match(c)
-    if not m:
-        m = re.match(rf"^(?P<speaker>(?:[A-Za-z'\u2019.\-]+\s+){{0,5}}?[A-Za-z'\u2019.\-]+)\s+(?:has\s+)?"
-                     rf"(?P<neg>ruled out|rejected|dismissed|denied)\s+(?P<content>.+)$", c)
-    if m:
+    found = [re.match(r"^according to (?P<speaker>[^,]+),\s*(?P<content>.+)$", c, re.I), _CLAIM_SAY.match(c),
+             re.match(rf"^(?P<speaker>(?:[A-Za-z'\u2019.\-]+\s+){{0,5}}?[A-Za-z'\u2019.\-]+)\s+(?:has\s+)?"
+                      rf"(?P<neg>ruled out|rejected|dismissed|denied)\s+(?P<content>.+)$", c)]
+    # the shortest speaker wins: "Hegseth ruled out X and said Y" is Hegseth's, not "Hegseth ruled out X and"'s
+    for m in sorted((m for m in found if m), key=lambda m: len(m.group("speaker"))):
         sp = m.group("speaker").strip()
         # the speaker must look like a name or a titled role, not a clause ("the US does not see ... said")
-        if re.search(r"[A-Z]", sp) and len(sp.split()) <= 6 and _name_key(sp):
+        if re.search(r"[A-Z]", sp) and len(sp.split()) <= 6 and _name_key(sp) and \
+                sp.split()[-1].lower() not in _STOP:
             content = m.group("content").strip()
             if "neg" in m.groupdict() and m.group("neg"):
                 content = "no " + content  # "X ruled out NATO membership" claims X said: no NATO membership
@@ -648,7 +647,9 @@ def _split_and(piece: str) -> list[str]:
         return [piece]
     out, cur = [], sub[0]
     for right in sub[1:]:
-        if len(cur.split()) >= 3 and len(right.split()) >= 3 and _PAST_OR_AUX.match(right) and _VERBISH.search(cur):
+        says = re.match(rf"(?:{_SAY})\b", right)  # "ruled out X and said Y": a second statement
+        if len(cur.split()) >= 2 + (not says) and len(right.split()) >= 3 and _PAST_OR_AUX.match(right) and \
+                (_VERBISH.search(cur) or says):
             out.append(cur)
             cur = right
         else:

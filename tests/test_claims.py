@@ -90,6 +90,50 @@ def test_unrelated_sentence_is_not_mentioned_even_with_a_negation():
                   "Russia cannot have veto power over Ukraine's path to the EU and NATO.", sim=0.45) == "not_mentioned"
 
 
+def test_phrasal_verbs_are_opposites_of_their_plain_antonyms():
+    assert stance("The White House raised expectations of a major breakthrough at the talks",
+                  "The White House has played down expectations of a major breakthrough in talks.") == "contradicts"
+    assert stance("A plan to deploy 30,000 troops went ahead",
+                  "A plan to deploy 30,000 troops was scrapped due to lack of consensus.", sim=0.5) == "contradicts"
+
+
+def test_absence_of_a_finalized_deal_contradicts_a_signed_deal():
+    # "finalized" and "signed" both say the deal is done; "absence of" negates it
+    assert stance("Trump and Putin signed a peace deal",
+                  "Both leaders described the talks as constructive but acknowledged the absence of a finalized "
+                  "peace deal.", sim=0.6) == "contradicts"
+
+
+def test_a_planned_event_does_not_support_a_done_one():
+    s = "Donald Trump will soon sit down with Vladimir Putin to try and thrash out a peace deal."
+    assert stance("Trump and Putin finalized a peace deal", s, sim=0.75) == "not_mentioned"
+    assert stance("Trump will sit down with Putin to thrash out a peace deal", s, sim=0.85) == "supports"
+
+
+def test_talks_about_a_deal_do_not_say_it_was_signed():
+    assert stance("Trump and Putin signed a peace deal",
+                  "Trump and Putin held talks on a peace deal in Alaska.", sim=0.75) == "not_mentioned"
+
+
+def test_a_denied_point_in_one_clause_beats_the_agreeing_clause():
+    assert stance("Trump said security guarantees for Kyiv would come under a NATO framework",
+                  "Trump confirmed discussions on security guarantees for Kyiv but ruled out a NATO framework.",
+                  sim=0.8, speaker="trump") == "contradicts"
+
+
+def test_negations_of_the_same_thing_in_other_words_agree():
+    assert stance("Hegseth said US troops would not be deployed in Ukraine",
+                  "He said US troops would not be part of any security presence in Ukraine.", sim=0.75,
+                  speaker="hegseth") == "supports"
+
+
+def test_a_negated_claim_is_not_contradicted_by_a_clause_about_something_else():
+    s = ("Hegseth told allies a return to Ukraine's pre-2014 borders was unrealistic and that the US does not "
+         "see Nato membership for Kyiv.")
+    assert stance("Hegseth said the US does not see NATO membership for Ukraine as realistic", s, sim=0.65,
+                  speaker="hegseth") != "contradicts"
+
+
 # ---------------------------------------------------------------- attribution
 
 def test_claim_attribution_is_parsed():
@@ -106,6 +150,7 @@ def test_speaker_detection_patterns():
                       "leverage, told reporters: \u201cI\u2019m backing Ukraine.\u201d") == "trump"
     assert speaker_of("\u201cPresident Putin says it's not Russia,\u201d he replied.", antecedent="trump") == "trump"
     assert speaker_of("Russia occupies around a fifth of Ukraine.") is None
+    assert speaker_of("President Zelenskyy said Crimea must be returned.") == "zelensky"  # spelling variants
 
 
 def test_pronouns_and_bare_quotes_resolve_through_the_article():
@@ -138,6 +183,15 @@ def test_compound_claims_split_and_keep_the_speaker():
     assert len(decompose("Trump and Putin met in Alaska")) == 1
     parts = decompose("Russia controls about a fifth of Ukraine and wants to incorporate four regions")
     assert parts[1].content == "Russia wants to incorporate four regions"
+    # "and" inside a number or between names does not split; before a subject-less verb it does
+    parts = decompose("Trump and Putin talked for 2 hours and 45 minutes in Alaska and signed a peace deal")
+    assert [p.content for p in parts] == ["Trump and Putin talked for 2 hours and 45 minutes in Alaska",
+                                          "Trump and Putin signed a peace deal"]
+    # "X said A, and <a new subject> B": B is the narrator's, not X's
+    parts = decompose("Healey said British troops could deploy on day one, and a plan for 30,000 troops went ahead")
+    assert [p.speaker for p in parts] == ["healey", None]
+    parts = decompose("Hegseth ruled out NATO membership and said US troops would not be deployed in Ukraine")
+    assert parts[1].speaker == "hegseth" and parts[1].content.startswith("US troops")
 
 
 def test_sentences_keep_quotes_and_abbreviations_whole():
