@@ -167,9 +167,9 @@ def test_feedback_is_stored_locally(page, ui, tmp_path):
     answer.locator("button").filter(has=page.locator("svg.lucide-thumbs-down")).first.click()
     page.locator("#submit-feedback").click()
     db = Path(ui["env"]["ASSISTANT_FEEDBACK_DB"])
-    deadline = time.monotonic() + 10
+    deadline = time.monotonic() + 30  # the data layer writes from a background task
     rows = []
-    while time.monotonic() < deadline and not rows:
+    while time.monotonic() < deadline and not (rows and rows[0][1] and rows[0][2]):
         with sqlite3.connect(db) as con:
             rows = con.execute("SELECT value, question, answer FROM feedback_report").fetchall()
         time.sleep(0.2)
