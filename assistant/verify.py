@@ -28,7 +28,7 @@ from typing import Iterable
 import numpy as np
 
 from .models import Citation, Passage
-from .stance import content_terms, split_sentences, term_set
+from .stance import content_terms, negation_scopes, split_sentences, term_set
 
 MARKER = re.compile(r"\s*\[(\d+(?:\s*[,;]\s*\d+)*)\]")
 # Attribution words an answer may add around a quote without claiming anything about the world.
@@ -44,6 +44,7 @@ class Support:
     cosine: float  # cosine between the sentence and the paragraph's closest sentence
     numbers_ok: bool  # every number in the sentence also occurs in the paragraph
     quote: str  # the paragraph sentence that matched best
+    polarity_ok: bool = True  # the sentence and its best match are both negated or both not
 
     @property
     def score(self) -> float:
@@ -158,6 +159,7 @@ class CitationChecker:
         sents = split_sentences(passage.text) or [passage.text]
         core = _core(claim)
         verbatim = [i for i, s in enumerate(sents) if _plain(core) and _plain(core) in _plain(s)]
+        polarity_ok = True
         if verbatim:  # a quotation of the paragraph: identical meaning, no model call needed
             best, cos = verbatim[0], 1.0
         else:
@@ -165,18 +167,32 @@ class CitationChecker:
             sims = vecs[1:] @ vecs[0]
             best = int(np.argmax(sims))
             cos = float(sims[best])
+            # Overlap and embeddings barely see "not": "X is a realistic outcome" matches "X is not a
+            # realistic outcome" at cosine 0.9. A paraphrase must keep the polarity of its source.
+            # Only negations near the words the two share count: a "not" elsewhere in a long quote says
+            # nothing about the claim.
+            anchor = set(content_terms(core)) & set(term_set(sents[best]))
+            polarity_ok = _negated(core, anchor) == _negated(sents[best], anchor)
         para_numbers = {n.replace(",", "") for n in _NUMBER.findall(passage.text)}
         numbers_ok = all(n.replace(",", "") in para_numbers for n in _NUMBER.findall(claim))
-        return Support(lexical, cos, numbers_ok, sents[best])
+        return Support(lexical, cos, numbers_ok, sents[best], polarity_ok)
 
     def supports(self, s: Support) -> bool:
-        if not s.numbers_ok:
+        if not s.numbers_ok or not s.polarity_ok:
             return False
         return ((s.lexical >= self.t.lexical and s.cosine >= self.t.cosine) or s.score >= self.t.combined
                 or (s.lexical >= self.t.lexical_strong and s.cosine >= self.t.cosine_weak))
 
 
 _FRAME_STEMS = set(content_terms(" ".join(_FRAME_WORDS)))
+
+
+def _negated(text: str, anchor: set[str]) -> bool:
+    """Odd number of negations whose scope covers a good part of the shared words (so a "not" inside
+    a long quote about something else does not flip a sentence that only shares a name with it)."""
+    need = min(len(anchor), max(2, -(-len(anchor) // 4)))
+    scopes = [sc for sc in negation_scopes(text, anchor, 8, frozenset()) if len(set(sc) & anchor) >= need]
+    return len(scopes) % 2 == 1
 
 
 def _plain(text: str) -> str:

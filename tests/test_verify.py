@@ -84,6 +84,8 @@ UNSUPPORTED = [
     ("Russia occupies around a fifth", "Ukraine has agreed to give up Crimea."),
     ("John Healey announced readiness", "France pledged 10,000 troops to the Coalition of the Willing."),
     ("Biden handed out money like candy", "Biden said Europe should stop funding Ukraine."),
+    ("does not believe that NATO membership", "Hegseth said NATO membership for Ukraine is a realistic outcome."),
+    ("Russia occupies around a fifth", "Russia has not demanded that Kyiv cede territory."),
 ]
 
 
