@@ -140,7 +140,9 @@ class ChatSession:
 
     def _retrieve(self, question: str):
         standalone = self.rewrite(question)
-        passages = self.assistant.search(standalone, k=self.assistant.settings.top_k, **self.filters)
+        s = self.assistant.settings
+        k = getattr(s, "answer_k", None) or s.top_k  # answers read more passages than a search shows, if set
+        passages = self.assistant.search(standalone, k=k, **self.filters)
         return standalone, passages
 
     def ask(self, question: str) -> Answer:
