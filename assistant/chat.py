@@ -117,9 +117,9 @@ class ChatSession:
         return getattr(self.assistant.answerer, "llm", None)
 
     def rewrite(self, question: str) -> str:
-        question = " ".join(question.split())
-        if not self._standalone:
-            return question
+        question = " ".join((question or "").split())
+        if not self._standalone or not question:
+            return question  # an empty question is rejected by search with a clear message
         if self.llm is not None:
             try:
                 out = self._llm_rewrite(question)
