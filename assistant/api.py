@@ -171,12 +171,12 @@ class Assistant:
     def ask(self, question: str, k: int | None = None, **filters) -> Answer:
         """A cited answer; `Answer.answered` is False (with `related` passages) when the corpus has none."""
         question = self._check_question(question)
-        return self.answerer.answer(question, self.search(question, k=k, **filters))
+        return self.answerer.answer(question, self.search(question, k=k or self.settings.answer_k, **filters))
 
     def ask_stream(self, question: str, k: int | None = None, **filters):
         """Like `ask`, but yields verified text chunks; the final Answer is `.answer` on the stream."""
         question = self._check_question(question)
-        return self.answerer.stream(question, self.search(question, k=k, **filters))
+        return self.answerer.stream(question, self.search(question, k=k or self.settings.answer_k, **filters))
 
     def chat(self, **filters):
         """A conversation: follow-up questions are rewritten into stand-alone ones before retrieval."""

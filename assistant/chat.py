@@ -141,7 +141,7 @@ class ChatSession:
     def _retrieve(self, question: str):
         standalone = self.rewrite(question)
         s = self.assistant.settings
-        k = getattr(s, "answer_k", None) or s.top_k  # answers read more passages than a search shows, if set
+        k = s.answer_k  # answers read more passages than a search shows
         passages = self.assistant.search(standalone, k=k, **self.filters)
         return standalone, passages
 

@@ -41,6 +41,8 @@ class Settings(BaseSettings):
 
     # --- retrieval
     top_k: int = Field(5, description="Passages returned by search / used for answers by default.")
+    answer_k: int = Field(8, description="Passages the answer engine reads (ask, chat, the UI); more than a "
+                          "search shows, because an answer may need a second source.")
     candidate_k: int = Field(30, description="Candidates each retriever contributes before fusion.")
     fusion_mode: Literal["reciprocal_rerank", "relative_score", "dist_based_score"] = Field(
         "relative_score", description="How dense and BM25 results are fused: relative_score (min-max "

@@ -284,14 +284,14 @@ def _filters() -> dict[str, Any]:
 class _SessionAssistant:
     """One chat's view of the shared Assistant: its own number of sources and answer engine.
 
-    ChatSession reads `settings.top_k` and `answerer` from the assistant it is given; everything else
+    ChatSession reads `settings.answer_k` and `answerer` from the assistant it is given; everything else
     (index, search, paragraphs) is the shared instance."""
 
     _extractive = None  # one extractive Answerer per process, for chats that opt out of the LLM
 
     def __init__(self, base, k: int, engine: str):
         self._base = base
-        self.settings = base.settings.model_copy(update={"top_k": max(1, int(k))})
+        self.settings = base.settings.model_copy(update={"top_k": max(1, int(k)), "answer_k": max(1, int(k))})
         self._engine = engine
 
     def __getattr__(self, name):
@@ -316,7 +316,7 @@ async def _new_chat(filters: dict[str, Any]):
 
     a = await get_assistant()
     cl.user_session.set("filters", filters)
-    view = _SessionAssistant(a, filters.get("k") or a.settings.top_k,
+    view = _SessionAssistant(a, filters.get("k") or a.settings.answer_k,
                              filters.get("engine") or ("llm" if a.settings.uses_llm else "extractive"))
     cl.user_session.set("chat", ChatSession(view, **{k: v for k, v in filters.items()
                                                      if k in _SEARCH_FILTERS and v}))
@@ -338,7 +338,7 @@ async def _send_settings(a) -> None:
                     description="Leave empty to search every outlet."),
         DatePicker(id="dates", label="Published between", mode="range",
                    description="Articles with no known date are left out when a range is set."),
-        Slider(id="k", label="Number of sources", initial=a.settings.top_k, min=1, max=10, step=1),
+        Slider(id="k", label="Number of sources", initial=a.settings.answer_k, min=1, max=10, step=1),
         Select(id="engine", label="Answer engine", values=engines, initial_value=engines[-1],
                description=("Extractive quotes the sources word for word; LLM writes a summary checked "
                             "against them." if a.settings.uses_llm else
@@ -379,7 +379,7 @@ async def starters(user=None, language=None):
 @cl.on_chat_start
 async def on_chat_start():
     a = await get_assistant()
-    await _new_chat({"k": a.settings.top_k})
+    await _new_chat({"k": a.settings.answer_k})
     await _send_settings(a)
     await cl.context.emitter.set_commands([
         {"id": "check", "icon": "scale", "description": "Check a claim against every source",
