@@ -123,7 +123,7 @@ def embed_context_variants(questions: list[dict], variants: list[str], reuse: di
 
 FUSION_GRID = {
     "rrf_k": [5, 20, 60],
-    "weights": [(1.0, 1.0), (1.0, 0.5), (0.5, 1.0), (1.0, 0.25)],
+    "weights": [(1.0, 1.0), (1.0, 2.0), (1.0, 0.5), (1.0, 4.0)],
     "candidate_k": [10, 30],
 }
 
