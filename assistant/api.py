@@ -9,6 +9,7 @@ from typing import Iterable
 from .config import Settings, configure_offline_runtime, get_settings
 from .errors import IndexStateError, QuestionError
 from .models import Answer, ClaimCheck, IngestReport, Passage, SkippedFile, SourceInfo
+from .retrieve import HybridSearcher
 
 log = logging.getLogger(__name__)
 
@@ -35,7 +36,6 @@ class Assistant:
 
         from .embeddings import LocalEmbedding
         from .index import ParagraphIndex
-        from .retrieve import HybridSearcher
 
         self.embedder = LocalEmbedding(threads=self.settings.embed_threads,
                                        embed_batch_size=self.settings.embed_batch_size)
@@ -113,6 +113,7 @@ class Assistant:
         """Drop the index and rebuild it from documents_dir plus every file ingested from elsewhere."""
         paths = [m.get("path") for m in self.index.registry().values() if m.get("path")]
         self.index.reset()
+        self.searcher = HybridSearcher(self.index, self.settings)  # the old one holds the dropped collection
         docs = Path(self.settings.documents_dir)
         extra = [p for p in paths if Path(p).exists() and not Path(p).resolve().is_relative_to(docs.resolve())]
         return self._ingest_paths(([docs] if docs.is_dir() else []) + extra, progress)

@@ -123,3 +123,5 @@ def test_reindex_keeps_files_ingested_from_elsewhere(docs, tmp_path):
     a.ingest([extra])
     report = a.reindex()
     assert set(report.added) == {EXPRESS, "003_8d4f28670e7e466b.txt", "note.txt"}
+    # The same Assistant keeps working after the rebuild.
+    assert any("Lapland" in p.text for p in a.search("zeppelin sightings Lapland", k=3))
