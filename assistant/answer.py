@@ -17,8 +17,8 @@ import numpy as np
 from .config import Settings
 from .errors import LLMError
 from .models import UNKNOWN_OUTLET, Answer, Passage
-from .stance import TermStats, content_terms, coverage, person_names, quantities, speaker_of, split_sentences, \
-    strip_quotes, term_set
+from .stance import TermStats, annotate, content_terms, coverage, person_names, quantities, speaker_of, \
+    split_sentences, strip_quotes, term_set
 from .verify import CitationChecker, VerifiedAnswer, render, split_marked
 
 log = logging.getLogger(__name__)
@@ -156,11 +156,20 @@ class _Sentence:
     cov: float = 0.0
 
 
-def _sentences(passages: list[Passage]) -> list[_Sentence]:
+def _sentences(passages: list[Passage], speakers: dict[int, list[str | None]] | None = None) -> list[_Sentence]:
+    """The passages' sentences with their speakers. `speakers` (passage index -> one speaker per sentence)
+    comes from reading the whole article, so "the former Fox News host said" at the top of a paragraph
+    resolves to the person the previous paragraph named; without it speakers resolve within the paragraph."""
     out: list[_Sentence] = []
+    speakers = speakers or {}
     for pi, p in enumerate(passages):
         last = None
+        known = speakers.get(pi)
         for si, s in enumerate(split_sentences(p.text)):
+            if known is not None and si < len(known) and known[si] not in (None, "?"):
+                out.append(_Sentence(s, pi, si, known[si]))
+                last = known[si] if known[si] != "official" else last
+                continue
             sp = speaker_of(s, last)
             if sp is None and s.lstrip()[:1] in "\"\u201c" and last:
                 sp = last  # a bare quotation continues the previous speaker
@@ -173,6 +182,91 @@ def _sentences(passages: list[Passage]) -> list[_Sentence]:
     return out
 
 
+# ====================================================================== article context
+
+Paragraphs = Callable[[str], list[Passage]]  # source -> every paragraph of that article, in order
+
+
+@dataclass
+class _Context:
+    speakers: dict[int, list[str | None]]  # passage index -> speaker of each of its sentences
+    # (passage index, sentence index) of a sentence whose speaker only the previous paragraph names ->
+    # (that paragraph, the index of the sentence naming them)
+    naming: dict[tuple[int, int], tuple[Passage, int]]
+
+
+class ArticleReader:
+    """Reads retrieved paragraphs in their article: speakers resolve across paragraph boundaries, and
+    a paragraph that continues a retrieved one ("..., the former Fox News host said" after a paragraph
+    naming Pete Hegseth) becomes a candidate although it never names the person asked about."""
+
+    max_added = 3  # continuation paragraphs added per question
+
+    def __init__(self, paragraphs: Paragraphs, cache_size: int = 64):
+        self._paragraphs = paragraphs
+        self._cache: dict[str, tuple[tuple, list[Passage], list[list[str | None]]]] = {}
+        self._cache_size = cache_size
+
+    def article(self, source: str) -> tuple[list[Passage], list[list[str | None]]]:
+        ps = self._paragraphs(source)
+        key = tuple((p.id, len(p.text)) for p in ps)  # a re-ingested article invalidates its entry
+        hit = self._cache.get(source)
+        if hit and hit[0] == key:
+            return hit[1], hit[2]
+        per_para: list[list[str | None]] = [[] for _ in ps]
+        for s in annotate([p.text for p in ps]):
+            per_para[s.paragraph].append(s.speaker)
+        if len(self._cache) >= self._cache_size:
+            self._cache.pop(next(iter(self._cache)))
+        self._cache[source] = (key, ps, per_para)
+        return ps, per_para
+
+    def read(self, q: Question, passages: list[Passage]) -> tuple[list[Passage], _Context]:
+        passages = list(passages)
+        retrieved = len(passages)
+        ctx = _Context({}, {})
+        wanted = {q.speaker} if q.speaker else set(q.entities)
+        ids = {p.id for p in passages}
+        added = 0
+        pi = 0
+        while pi < len(passages):
+            p = passages[pi]
+            try:
+                art, spk = self.article(p.source)
+            except Exception as e:  # noqa: BLE001 - context is a bonus; never fail an answer for it
+                log.warning("could not read the article around %s: %s", p.id, e)
+                pi += 1
+                continue
+            where = {a.id: i for i, a in enumerate(art)}
+            idx = where.get(p.id)
+            if idx is None:
+                pi += 1
+                continue
+            ctx.speakers[pi] = spk[idx]
+            sents = split_sentences(p.text)
+            for si, sp in enumerate(spk[idx]):
+                if sp in (None, "?", "official") or si >= len(sents) or speaker_of(sents[si]) != "?":
+                    continue  # named in the sentence itself, or nobody speaks
+                if idx > 0 and not any(sp in term_set(x) or sp in strip_quotes(x).lower()
+                                       for x in split_sentences(p.text)[:si]):
+                    prev = split_sentences(art[idx - 1].text)
+                    for k in range(len(prev) - 1, -1, -1):
+                        if sp in strip_quotes(prev[k]).lower():
+                            ctx.naming[(pi, si)] = (art[idx - 1], k)
+                            break
+            nxt = idx + 1
+            if pi < retrieved and added < self.max_added and nxt < len(art) and \
+                    art[nxt].id not in ids and wanted:
+                nsents = split_sentences(art[nxt].text)
+                if any(sp in wanted and k < len(nsents) and speaker_of(nsents[k]) == "?"
+                       for k, sp in enumerate(spk[nxt])):
+                    passages.append(art[nxt])  # read in its turn: its speakers, its naming sentence
+                    ids.add(art[nxt].id)
+                    added += 1
+            pi += 1
+        return passages, ctx
+
+
 class ExtractiveEngine:
     """Quote the retrieved sentences that answer the question, attributed to their outlets."""
 
@@ -181,14 +275,17 @@ class ExtractiveEngine:
     # Calibrated on tests/data/questions.jsonl (answerable vs unanswerable, see answer_eval.py).
     answer_threshold = 0.42
     keep_margin = 0.18  # extra sentences must score within this of the best one
+    outlet_margin = 0.05  # ... or within this much more when they come from an outlet not yet quoted
+    outlet_coverage_gap = 0.15  # ... and cover the question's terms nearly as well as the best sentence
     typed_min_coverage = 0.35  # key-term coverage the sentence giving a date/number must reach
     max_embedded = 12  # sentences per question given to the embedding model (latency)
 
     def __init__(self, checker: CitationChecker):
         self.checker = checker
 
-    def score(self, q: Question, passages: list[Passage]) -> list[_Sentence]:
-        sents = _sentences(passages)
+    def score(self, q: Question, passages: list[Passage],
+              speakers: dict[int, list[str | None]] | None = None) -> list[_Sentence]:
+        sents = _sentences(passages, speakers)
         if not sents:
             return []
         stats = TermStats.from_texts([s.text for s in sents])
@@ -205,7 +302,10 @@ class ExtractiveEngine:
             p = passages[s.passage]
             # ...and a sentence whose paragraph lacks the question's names is probably about someone else.
             away = [e for e in ent_stems if _stem(e) not in para_terms[s.passage] and e not in missing]
-            s.cov = coverage(q_terms, s.text, p.text, context_weight=0.4, stats=stats)
+            text = s.text
+            if s.speaker not in (None, "?", "official") and s.speaker not in term_set(text):
+                text += " " + s.speaker  # "the former Fox News host said": the article says who that is
+            s.cov = coverage(q_terms, text, p.text, context_weight=0.4, stats=stats)
             ev = 0.4 * s.cov - ent_penalty - 0.1 * len(away) / max(1, len(ent_stems))
             if q.kind in _NEEDS:
                 ev += 0.08 if _NEEDS[q.kind](s.text) else -0.15
@@ -237,7 +337,7 @@ class ExtractiveEngine:
             s.evidence = lex + 0.45 * s.cos + 0.15 * para_best[s.passage]
         return sents
 
-    def select(self, q: Question, sents: list[_Sentence]) -> list[_Sentence]:
+    def select(self, q: Question, sents: list[_Sentence], passages: list[Passage]) -> list[_Sentence]:
         ranked = sorted(sents, key=lambda s: -s.evidence)
         if not ranked or ranked[0].evidence < self.answer_threshold:
             return []
@@ -251,24 +351,53 @@ class ExtractiveEngine:
         if (q.kind in _NEEDS or q.kind == "date") and ranked[0].cov < self.typed_min_coverage:
             return []  # a date or number about something else ("agreed on Feb 12 to meet" for "when was the summit")
         best = ranked[0].evidence
+        floor = max(self.answer_threshold, best - self.keep_margin)
         chosen: list[_Sentence] = []
         words = 0
         seen_texts: set[str] = set()
-        for s in ranked:
-            if len(chosen) >= self.max_sentences:
-                break
-            if s.evidence < max(self.answer_threshold, best - self.keep_margin):
-                break
+        covered: set[str] = set()
+
+        def take(s: _Sentence) -> None:
+            nonlocal words
             key = _norm(s.text)
-            if key in seen_texts:
-                continue  # the same sentence carried by two copies: cite it once
             n = len(s.text.split())
-            if chosen and words + n > self.max_words:
-                continue
+            if len(chosen) >= self.max_sentences or key in seen_texts or (chosen and words + n > self.max_words):
+                return  # full, the same sentence carried by two copies (cite it once), or too long
             chosen.append(s)
             seen_texts.add(key)
+            covered.update(_outlet_keys(passages[s.passage]))
             words += n
+
+        take(ranked[0])
+        # When several outlets answer, a journalist wants to see who reports what: the best sentence of
+        # each further outlet comes before a second sentence from one already quoted, within a slightly
+        # wider margin (a fresh outlet's wording of the same fact scores a little lower).
+        outlet_floor = max(self.answer_threshold, best - self.keep_margin - self.outlet_margin)
+        for s in ranked[1:]:
+            if s.evidence < outlet_floor:
+                break
+            if not covered.intersection(_outlet_keys(passages[s.passage])) and self._on_topic(q, s, ranked[0]):
+                take(s)
+        for s in ranked[1:]:
+            if s.evidence < floor:
+                break
+            if s not in chosen:
+                take(s)
+        chosen.sort(key=lambda s: -s.evidence)
         return chosen
+
+    @staticmethod
+    def _on_topic(q: Question, s: _Sentence, top: _Sentence) -> bool:
+        """A further outlet's sentence must answer the same way: the asked-for speaker, the typed value."""
+        if s.cov < top.cov - ExtractiveEngine.outlet_coverage_gap:
+            return False  # similar wording about something else ("the potential meeting" for "where")
+        if q.speaker and s.speaker != q.speaker and not _subject_is(s.text, q.speaker):
+            return False
+        if q.kind in _NEEDS and not _NEEDS[q.kind](s.text):
+            return False
+        if q.kind == "date" and not _DATE.search(s.text):
+            return False
+        return True
 
     def compose(self, chosen: list[_Sentence], passages: list[Passage]) -> list[str]:
         """Group the chosen sentences by source (best source first, then reading order) and frame each
@@ -296,6 +425,34 @@ class ExtractiveEngine:
                     lead = f"{name[0].upper()}{name[1:]} reports: "
                 out.append(render(f"{lead}\u201c{quote}\u201d", [s.passage + 1]))
         return out
+
+
+def _outlet_keys(p: Passage) -> set[str]:
+    """Who carries a paragraph: its outlets (wire copies included); an unnamed outlet is its article."""
+    return {(c.outlet if c.outlet and c.outlet != UNKNOWN_OUTLET else c.source).lower() for c in (p, *p.also_in)}
+
+
+def _with_naming(chosen: list[_Sentence], ctx: _Context,
+                 passages: list[Passage]) -> tuple[list[_Sentence], list[Passage]]:
+    """A quote attributed only as "the former Fox News host said" is preceded by the previous
+    paragraph's sentence naming that person, quoted and cited like any other: the reader sees who it is
+    without the answer asserting anything the articles do not say."""
+    passages = list(passages)
+    have = {(s.passage, s.position) for s in chosen}
+    out = list(chosen)
+    for s in chosen:
+        link = ctx.naming.get((s.passage, s.position))
+        if link is None:
+            continue
+        para, k = link
+        pi = next((i for i, p in enumerate(passages) if p.id == para.id), None)
+        if pi is None:
+            passages.append(para)
+            pi = len(passages) - 1
+        if (pi, k) not in have:
+            have.add((pi, k))
+            out.append(_Sentence(split_sentences(para.text)[k], pi, k, None, evidence=s.evidence))
+    return out, passages
 
 
 _GENERIC_ENTITIES = {"us", "u", "s", "uk", "eu", "the", "mr", "president"}
@@ -349,10 +506,13 @@ def _outlet_phrase(p: Passage) -> str | None:
 class Answerer:
     """`answer(question, passages) -> Answer`; `stream(...)` yields verified text as it is ready."""
 
-    def __init__(self, settings: Settings, embedder, llm=None):
+    def __init__(self, settings: Settings, embedder, llm=None, paragraphs: Paragraphs | None = None):
+        """`paragraphs(source) -> list[Passage]` (e.g. `Assistant.paragraphs`) lets the extractive engine
+        read retrieved paragraphs in their article; without it each paragraph is read on its own."""
         self.settings = settings
         self.embedder = embedder
         self.llm = llm
+        self.reader = ArticleReader(paragraphs) if paragraphs is not None else None
         self.checker = CitationChecker(embedder)
         self.extractive = ExtractiveEngine(self.checker)
         self._prompt: str | None = None
@@ -376,14 +536,21 @@ class Answerer:
         return AnswerStream(lambda st: self._extractive_chunks(st, question, passages))
 
     # ---- extractive
-    def extract(self, question: str, passages: list[Passage]) -> tuple[list[str], list[_Sentence]]:
+    def extract(self, question: str, passages: list[Passage]) -> tuple[list[str], list[_Sentence], list[Passage]]:
+        """The composed answer sentences, every scored sentence, and the passages the [n] markers count
+        (the retrieved ones plus any continuation or naming paragraph read from their articles)."""
         q = analyse(question)
-        sents = self.extractive.score(q, passages)
-        chosen = self.extractive.select(q, sents)
-        return self.extractive.compose(chosen, passages), sents
+        ctx = None
+        if self.reader is not None and passages:
+            passages, ctx = self.reader.read(q, passages)
+        sents = self.extractive.score(q, passages, ctx.speakers if ctx else None)
+        chosen = self.extractive.select(q, sents, passages)
+        if ctx is not None and ctx.naming:
+            chosen, passages = _with_naming(chosen, ctx, passages)
+        return self.extractive.compose(chosen, passages), sents, passages
 
     def _extractive_chunks(self, st: AnswerStream, question: str, passages: list[Passage]) -> Iterator[str]:
-        sentences, scored = self.extract(question, passages)
+        sentences, scored, passages = self.extract(question, passages)
         checked = VerifiedAnswer(self.checker, passages)
         first = True
         for s in sentences:
