@@ -134,3 +134,69 @@ def test_labelled_questions_meet_the_targets(built_assistant):
     assert rep.abstention_accuracy >= 0.9, rep.failures
     assert rep.fact_coverage >= 0.8, rep.failures
     assert rep.latency_p95_ms < 300, rep.lines()
+
+
+# ---------------------------------------------------------------- reading paragraphs in their article
+
+def _article_paragraphs(source: str):
+    """What `Assistant.paragraphs` gives: every paragraph of one article, in order."""
+    from .answer_fixtures import corpus
+
+    return [p for p in corpus() if p.source == source]
+
+
+@pytest.fixture(scope="module")
+def reading_answerer():
+    return Answerer(Settings(), embedder(), paragraphs=_article_paragraphs)
+
+
+def test_a_quote_whose_speaker_the_previous_paragraph_names_is_found_and_attributed(reading_answerer):
+    """The Express quotes Hegseth as "the former Fox News host said" right after a paragraph naming him:
+    that quote is found although retrieval missed its paragraph, and the naming sentence comes with it."""
+    q = "What did Hegseth say about NATO?"
+    ps = retrieve(q, k=8)
+    assert not any("former Fox News host" in p.text for p in ps)  # retrieval alone misses it
+    ans = reading_answerer.answer(q, ps)
+    text = _plain(ans.text)
+    assert "The United States does not believe that NATO membership for Ukraine is a realistic outcome" in text
+    quote_at = text.index("former Fox News host")
+    assert "Hegseth" in text[:quote_at]  # the reader sees who the host is before the quote
+    assert len({c.outlet for c in ans.citations}) >= 2  # several outlets answer: show who reports what
+    assert all(citation_supported(s, p) for s, p in _pairs(ans))
+
+
+def test_he_said_after_a_paragraph_naming_someone_else_is_not_credited_to_the_person_asked_about(reading_answerer):
+    """“Hegseth's remark does not imply ...,” he said — “he” is Wertheim, named in the paragraph before."""
+    q = "What did Hegseth say about NATO?"
+    ans = reading_answerer.answer(q, retrieve(q, k=8))
+    for sent in split_marked(ans.text)[0]:
+        if "does not imply any US willingness" in sent:
+            pytest.fail(f"Wertheim's words answered a question about Hegseth: {sent}")
+
+
+def test_without_article_context_the_engine_still_answers(answerer):
+    q = "What did Hegseth say about NATO?"
+    ans = answerer.answer(q, retrieve(q, k=8))
+    assert ans.answered and "Hegseth" in ans.text
+
+
+def test_a_broken_paragraph_lookup_never_breaks_an_answer():
+    def broken(source):
+        raise RuntimeError("index closed")
+
+    a = Answerer(Settings(), embedder(), paragraphs=broken)
+    q = "How many people were killed in the Russian attack on Sumy?"
+    assert "killed 35 people" in a.answer(q, retrieve(q)).text
+
+
+@pytest.mark.parametrize("question", ["What did Hegseth say about NATO?",
+                                      "Where are Trump and Putin meeting for their Alaska summit?",
+                                      "What did Xi Jinping say about the Alaska summit?",
+                                      "How much of Ukraine's territory does Russia control?"])
+def test_streamed_and_plain_answers_are_the_same_answer(reading_answerer, question):
+    ps = retrieve(question, k=8)
+    stream = reading_answerer.stream(question, ps)
+    chunks = list(stream)
+    plain = reading_answerer.answer(question, ps)
+    assert stream.answer == plain  # text, citations, related, dropped: all of it
+    assert "".join(chunks) == plain.text
