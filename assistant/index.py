@@ -107,6 +107,9 @@ class ParagraphIndex:
         self.client = self._connect()
         self._open_collections()
         self.version = 0  # bumped on every write so retrievers know to refresh
+        # Every paragraph node by article, for BM25: read from Chroma once, then kept current by our own
+        # writes, so a write costs a BM25 re-index but not a read-back of the whole collection.
+        self._corpus: dict[str, list[TextNode]] | None = None
 
     # ---- opening
     @property
@@ -171,6 +174,7 @@ class ParagraphIndex:
             except Exception:  # noqa: BLE001 - missing collection
                 pass
         self._open_collections()
+        self._corpus = {}
         self.version += 1
 
     # ---- registry
@@ -220,8 +224,15 @@ class ParagraphIndex:
             for n, v in zip(chunk, vecs):
                 n.embedding = v.tolist()
             self.store.add(chunk)
+            for n in chunk:
+                n.embedding = None  # stored in Chroma; the BM25 corpus needs only text and metadata
             if progress:
                 progress(len(chunk))
+        if self._corpus is not None:
+            for src in sources:
+                self._corpus[src] = []
+            for n in nodes:
+                self._corpus[n.metadata["source"]].append(n)
         self.docs.upsert(ids=sources, embeddings=[[1.0]] * len(group), metadatas=[{
             "content_hash": a.content_hash, "path": a.path,
             "paragraphs": len({p.number for p in a.paragraphs}),
@@ -233,11 +244,24 @@ class ParagraphIndex:
     def remove(self, source: str) -> None:
         self.paragraphs.delete(where={"source": source})
         self.docs.delete(ids=[source])
+        if self._corpus is not None:
+            self._corpus.pop(source, None)
         self.version += 1
 
     # ---- reads
     def count(self) -> int:
         return self.paragraphs.count()
+
+    def corpus(self) -> list[TextNode]:
+        """Every paragraph node, from the in-memory copy; re-read when another client (a shared Chroma
+        server) changed the collection behind our back."""
+        if self._corpus is None or sum(map(len, self._corpus.values())) != self.count():
+            grouped: dict[str, list[TextNode]] = {}
+            for n in self.all_nodes():
+                grouped.setdefault(n.metadata["source"], []).append(n)
+            self._corpus = grouped
+            self.version += 1
+        return [n for nodes in self._corpus.values() for n in nodes]
 
     def all_nodes(self, page: int = 5000) -> list[TextNode]:
         """Every paragraph node (for BM25), read in pages so a server is never asked for 100k at once."""

@@ -81,3 +81,16 @@ def test_two_newsroom_clients_share_one_chroma_server(chroma_server, tmp_path):
     assert second.last_sync.paragraphs == 0  # already indexed by the first client
     hits = second.search("Where in Alaska did Trump and Putin meet?", k=3, outlet="SouthFront")
     assert hits and hits[0].outlet == "SouthFront"
+
+
+def test_keyword_search_sees_articles_another_client_added(chroma_server, tmp_path):
+    from assistant import Assistant
+
+    first = Assistant(documents_dir=DOCUMENTS, index_dir=tmp_path / "a", chroma_url=chroma_server)
+    second = Assistant(documents_dir=DOCUMENTS, index_dir=tmp_path / "b", chroma_url=chroma_server)
+    assert second.search("zeppelin", mode="bm25") == []  # BM25 built now, before the other client writes
+    note = tmp_path / "zeppelins.md"
+    note.write_text("# Zeppelins\n\nA fleet of zeppelins crossed the Baltic on Tuesday, officials said.\n")
+    assert first.ingest([note]).added == ("zeppelins.md",)
+    hits = second.search("zeppelin fleet Baltic", k=3, mode="bm25")
+    assert hits and hits[0].source == "zeppelins.md"
