@@ -14,11 +14,15 @@ import tempfile
 import time
 from pathlib import Path
 
-from . import quality, report, scale, speed
+from . import models, quality, report, scale, speed
 from .common import CLAIMS, DOCUMENTS, QUESTIONS, ROOT, load_jsonl, peak_rss_mb
-from .corpus import generated_articles, queries
+from .corpus import queries
 
 EMBED_CONTEXTS = ["none", "heading", "heading+prev", "title+heading+prev"]
+SECTIONS = ["quality", "answers", "speed", "models", "scale"]
+# --quick is the smoke test's run: it must stay well under a minute, so it leaves out the model
+# comparison (a second model and a second index); `--quick --only models` runs that one alone.
+QUICK_SKIPS = {"models"}
 
 
 def machine() -> str:
@@ -45,11 +49,13 @@ def log(msg: str) -> None:
 
 def main(argv: list[str] | None = None) -> dict:
     ap = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__)
-    ap.add_argument("--quick", action="store_true", help="small corpus, fewer queries, scale 1k only (< 60 s)")
+    ap.add_argument("--quick", action="store_true",
+                    help="bundled corpus, 12 questions, 15 queries, scale 1k only, no model comparison (~40 s)")
     ap.add_argument("--sizes", default="1000,10000,100000", help="comma-separated generated corpus sizes")
     ap.add_argument("--queries", type=int, default=200, help="queries per latency measurement")
     ap.add_argument("--chroma-server", action="store_true", help="also run the largest size against `chroma run`")
-    ap.add_argument("--skip", default="", help="comma-separated sections to skip: quality,answers,speed,scale")
+    ap.add_argument("--skip", default="", help="comma-separated sections to skip: " + ",".join(SECTIONS))
+    ap.add_argument("--only", default="", help="comma-separated sections to run (overrides --skip)")
     ap.add_argument("--out", type=Path, help="output folder (default results/<timestamp>)")
     args = ap.parse_args(argv)
 
@@ -58,8 +64,10 @@ def main(argv: list[str] | None = None) -> dict:
     configure_offline_runtime()
     logging.disable(logging.WARNING)  # library chatter would bury the table
     sizes = [1000] if args.quick else [int(s) for s in args.sizes.split(",") if s.strip()]
-    n_queries = 30 if args.quick else args.queries
-    skip = {s.strip() for s in args.skip.split(",") if s.strip()}
+    n_queries = 15 if args.quick else args.queries
+    only = {s.strip() for s in args.only.split(",") if s.strip()}
+    skip = (set(SECTIONS) - only) if only else ({s.strip() for s in args.skip.split(",") if s.strip()}
+                                                | (QUICK_SKIPS if args.quick else set()))
     stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
     out = args.out or ROOT / "results" / stamp
     t_start = time.perf_counter()
@@ -103,20 +111,17 @@ def main(argv: list[str] | None = None) -> dict:
         if "speed" not in skip:
             sp = res["speed"] = {}
             log("embedding throughput grid")
-            from llama_index.core.schema import MetadataMode
-
-            from assistant.index import article_nodes
-            from .corpus import to_articles
-
-            sample = [n.get_content(metadata_mode=MetadataMode.EMBED)
-                      for art in to_articles(generated_articles(128 if args.quick else 512, seed=2))
-                      for n in article_nodes(art, a.settings.embed_context)]
+            sample = models.sample_texts(64 if args.quick else 512, a.settings.embed_context)
             grid = [{"threads": 2, "batch": 32, "sorted": True}] if args.quick else [
                 {"threads": t, "batch": b, "sorted": True} for t in (1, 2) for b in (8, 32, 64)
             ] + [{"threads": 2, "batch": 32, "sorted": False}, {"threads": 2, "batch": 1, "sorted": False}]
             sp["embedding_grid"] = speed.embedding_grid(sample, grid)
             log("ingest vs raw model")
-            sp["ingest"] = speed.ingest_vs_raw(200 if args.quick else 1000)
+            # Two sizes: on a few hundred paragraphs per-call overhead (index open, registry, BM25
+            # invalidation) weighs more than on an archive-sized batch.
+            sp["ingest"] = speed.ingest_vs_raw(120 if args.quick else 1000)
+            if not args.quick:
+                sp["ingest_small"] = speed.ingest_vs_raw(200)
             labelled_q = [q["question"] for q in load_jsonl(QUESTIONS)]
             qs = queries(n_queries, labelled_q)
             log(f"search latency ({len(qs)} queries)")
@@ -129,6 +134,13 @@ def main(argv: list[str] | None = None) -> dict:
                 sp["ask"] = f"not measured: ask() is not available yet ({type(e).__name__}: {e})"
             log("cold start")
             sp["cold_start"] = speed.cold_start(DOCUMENTS, Path(tmp) / "index", runs=1 if args.quick else 3)
+
+        if "models" not in skip:
+            log("embedding models compared: " + ", ".join(models.MODELS))
+            reuse = None
+            if res.get("retrieval") and a.settings.embed_model == models.MODELS[0]:
+                reuse = {m: res["retrieval"][m] for m in ("bm25", "dense", "hybrid")}
+            res["models"] = models.compare(questions, 64 if args.quick else 512, n_queries, reuse_default=reuse)
 
     if "scale" not in skip:
         res["scale"] = []
@@ -180,6 +192,7 @@ def answer_section(a, rows: list[dict], notes: list[str], quick: bool) -> dict |
             ms.append((time.perf_counter() - t0) * 1000)
         rep = dataclasses.asdict(answer_eval.evaluate(items, answers, latencies_ms=ms))
         rep["failures"] = (rep.get("failures") or [])[:15]
+        rep["answer_k"] = a.settings.answer_k  # ask() defaults: the passages the answer engine reads
         return rep
     except Exception as e:  # noqa: BLE001 - a sibling module in progress must not sink the whole run
         notes.append(f"Answer quality failed: {type(e).__name__}: {e}")

@@ -122,33 +122,45 @@ def embed_context_variants(questions: list[dict], variants: list[str], reuse: di
 
 
 FUSION_GRID = {
-    "rrf_k": [5, 20, 60],
+    "mode": ["relative_score", "dist_based_score", "reciprocal_rerank"],
+    "rrf_k": [20, 60],  # only reciprocal_rerank reads it
     "weights": [(1.0, 1.0), (1.0, 2.0), (1.0, 0.5), (1.0, 4.0)],
-    "candidate_k": [10, 30],
+    "candidate_k": [30, 60],  # search() asks each retriever for max(candidate_k, 3k) = 30 at k=10 anyway
 }
 
 
+def _grid():
+    for mode, (wd, wb), cand in itertools.product(FUSION_GRID["mode"], FUSION_GRID["weights"],
+                                                  FUSION_GRID["candidate_k"]):
+        for rrf_k in FUSION_GRID["rrf_k"] if mode == "reciprocal_rerank" else [None]:
+            yield mode, rrf_k, wd, wb, cand
+
+
 def fusion_grid(assistant, questions: list[dict]) -> dict:
-    """MRR@10 of hybrid search for each (rrf_k, dense/bm25 weights, candidate_k) on the built index, and
-    a 2-fold cross-check (pick the best on odd questions, score it on even ones and vice versa) because
-    choosing among 24 settings on ~45 questions overfits."""
+    """MRR@10 of hybrid search for each (fusion mode, rrf_k, dense/bm25 weights, candidate_k) on the built
+    index, and a 2-fold cross-check (pick the best on odd questions, score it on even ones and vice
+    versa) because choosing among ~30 settings on ~67 questions overfits."""
     from assistant.retrieve import Filters, HybridSearcher
 
     rows = []
-    for rrf_k, (wd, wb), cand in itertools.product(FUSION_GRID["rrf_k"], FUSION_GRID["weights"],
-                                                   FUSION_GRID["candidate_k"]):
-        s = assistant.settings.model_copy(update={"rrf_k": rrf_k, "dense_weight": wd, "bm25_weight": wb,
-                                                  "candidate_k": cand})
+    for mode, rrf_k, wd, wb, cand in _grid():
+        upd = {"fusion_mode": mode, "dense_weight": wd, "bm25_weight": wb, "candidate_k": cand}
+        if rrf_k is not None:
+            upd["rrf_k"] = rrf_k
+        s = assistant.settings.model_copy(update=upd)
         searcher = HybridSearcher(assistant.index, s)
         ranked = rank_all(lambda q: passage_units(searcher.search(q, 10, Filters())), questions)
         sc = score(ranked, questions)
-        rows.append({"rrf_k": rrf_k, "dense_weight": wd, "bm25_weight": wb, "candidate_k": cand,
+        rows.append({"mode": mode, "rrf_k": rrf_k, "dense_weight": wd, "bm25_weight": wb, "candidate_k": cand,
                      "recall@1": sc["recall@1"], "recall@5": sc["recall@5"], "mrr@10": sc["mrr@10"],
                      "_per_q": [1 / r["first_relevant_rank"] if r["first_relevant_rank"] else 0.0
                                 for r in sc["per_question"]]})
     cur = assistant.settings
-    current = next((r for r in rows if (r["rrf_k"], r["dense_weight"], r["bm25_weight"], r["candidate_k"])
-                    == (cur.rrf_k, cur.dense_weight, cur.bm25_weight, cur.candidate_k)), None)
+    # Weights only matter as a ratio, so 0.5:1 is the same ranking as 1:2.
+    current = next((r for r in rows if r["mode"] == cur.fusion_mode and r["candidate_k"] == cur.candidate_k
+                    and r["rrf_k"] in (None, cur.rrf_k)
+                    and abs(r["bm25_weight"] / r["dense_weight"] - cur.bm25_weight / cur.dense_weight) < 1e-9),
+                   None)
     best = max(rows, key=lambda r: r["mrr@10"])
 
     def fold_mean(r, parity):

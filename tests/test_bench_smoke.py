@@ -19,6 +19,7 @@ def test_quick_benchmark_writes_table_json_markdown_and_plots(tmp_path):
                        capture_output=True, text=True, timeout=300)
     assert p.returncode == 0, p.stderr[-2000:]
     assert "hybrid (product)" in p.stdout and "MRR@10" in p.stdout  # the terminal table
+    assert "models" not in json.loads((out / "report.json").read_text())  # quick stays quick
 
     res = json.loads((out / "report.json").read_text())
     hybrid = res["retrieval"]["hybrid"]
@@ -28,6 +29,7 @@ def test_quick_benchmark_writes_table_json_markdown_and_plots(tmp_path):
     ingest = res["speed"]["ingest"]
     assert ingest["ingest_paragraphs_per_s"] > 0 and ingest["raw_paragraphs_per_s"] > 0
     assert res["speed"]["search"]["p95_ms"] > 0
+    assert res["answers"]["answer_k"] >= 5 and res["answers"]["citation_precision"] > 0.5  # ask() defaults
     (row,) = res["scale"]
     assert "error" not in row, row
     assert row["size"] == 1000 and row["paragraphs"] == 1000 and row["hybrid"]["n"] > 0
@@ -36,3 +38,20 @@ def test_quick_benchmark_writes_table_json_markdown_and_plots(tmp_path):
     assert "## Retrieval quality" in md and "## Scale" in md
     for png in ("latency_vs_size.png", "quality_per_retriever.png"):
         assert (out / png).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+@pytest.mark.e2e
+@pytest.mark.timeout(300)
+def test_model_comparison_measures_both_offline_models_through_the_product(tmp_path):
+    out = tmp_path / "bench"
+    p = subprocess.run([sys.executable, "-m", "benchmarks", "--quick", "--only", "models", "--out", str(out)],
+                       cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert p.returncode == 0, p.stderr[-2000:]
+    models = json.loads((out / "report.json").read_text())["models"]
+    assert set(models) == {"minilm-int8", "e5-small-q4"}
+    for name, row in models.items():
+        assert "error" not in row, row
+        assert row["dimension"] == 384 and row["paragraphs_per_s"] > 0 and row["load_s"] > 0
+        assert 0 < row["quality"]["hybrid"]["mrr@10"] <= 1, name
+    assert models["minilm-int8"]["model_id"] != models["e5-small-q4"]["model_id"]
+    assert "## Embedding models" in (out / "report.md").read_text()
