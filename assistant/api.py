@@ -59,6 +59,13 @@ class Assistant:
         if sync:
             self.last_sync = self.sync_documents()
 
+    def warm(self) -> "Assistant":
+        """Do the one-off work of the first question now (keyword index, answer engine), e.g. while a UI
+        starts up, so the first user does not wait for it."""
+        self.searcher._ensure_bm25()
+        _ = self.answerer
+        return self
+
     # ---- ingestion
     def sync_documents(self) -> IngestReport:
         """Bring the index in line with documents_dir: new/changed files in, deleted files out."""

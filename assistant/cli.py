@@ -63,6 +63,10 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("reindex", help="drop the index and rebuild it from the documents folder")
     p.add_argument("--no-progress", action="store_true", help="hide the progress bar")
 
+    p = sub.add_parser("bench", help="run the benchmarks (same as `python -m benchmarks`; try `bench --help`)",
+                       add_help=False)
+    p.add_argument("bench_args", nargs=argparse.REMAINDER)
+
     p = sub.add_parser("remove", help="remove one article (by file name) from the index")
     p.add_argument("source")
     return ap
@@ -120,6 +124,11 @@ def _filter_kwargs(args) -> dict:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    if args.cmd == "bench":
+        from benchmarks.__main__ import main as bench_main
+
+        bench_main(args.bench_args)
+        return 0
     try:
         from .api import Assistant
 

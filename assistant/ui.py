@@ -51,7 +51,7 @@ _pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="assistant-startup"
 def _build_assistant():
     from assistant.api import Assistant
 
-    return Assistant()
+    return Assistant().warm()
 
 
 _assistant_future: Future = _pool.submit(_build_assistant)
