@@ -123,12 +123,13 @@ def _filter_kwargs(args) -> dict:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
-    if args.cmd == "bench":
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["bench"]:  # every option after `bench` belongs to the benchmark's own parser
         from benchmarks.__main__ import main as bench_main
 
-        bench_main(args.bench_args)
+        bench_main(argv[1:])
         return 0
+    args = build_parser().parse_args(argv)
     try:
         from .api import Assistant
 
