@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 import re
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Callable, Iterator
 
@@ -193,6 +193,9 @@ class _Context:
     # (passage index, sentence index) of a sentence whose speaker only the previous paragraph names ->
     # (that paragraph, the index of the sentence naming them)
     naming: dict[tuple[int, int], tuple[Passage, int]]
+    # passage index -> the paragraph before it: the scene it continues ("After nearly two hours of talks,
+    # the two leaders emerged" follows the paragraph saying where and when they met)
+    previous: dict[int, str] = field(default_factory=dict)
 
 
 class ArticleReader:
@@ -243,6 +246,8 @@ class ArticleReader:
                 pi += 1
                 continue
             ctx.speakers[pi] = spk[idx]
+            if idx > 0:
+                ctx.previous[pi] = art[idx - 1].text
             sents = split_sentences(p.text)
             for si, sp in enumerate(spk[idx]):
                 if sp in (None, "?", "official") or si >= len(sents) or speaker_of(sents[si]) != "?":
@@ -283,9 +288,9 @@ class ExtractiveEngine:
     def __init__(self, checker: CitationChecker):
         self.checker = checker
 
-    def score(self, q: Question, passages: list[Passage],
-              speakers: dict[int, list[str | None]] | None = None) -> list[_Sentence]:
-        sents = _sentences(passages, speakers)
+    def score(self, q: Question, passages: list[Passage], ctx: _Context | None = None) -> list[_Sentence]:
+        sents = _sentences(passages, ctx.speakers if ctx else None)
+        previous = ctx.previous if ctx else {}
         if not sents:
             return []
         stats = TermStats.from_texts([s.text for s in sents])
@@ -293,10 +298,15 @@ class ExtractiveEngine:
         q_terms = list(q.terms)
         # A name in the question that no retrieved paragraph mentions (Kharkiv, Xi) means the retrieved
         # text is about something else, however similar it looks.
-        ent_stems = [e for e in q.entities if e not in _GENERIC_ENTITIES]
+        # "according to the Express", "the Straits Times report": the question names an outlet. Its name
+        # is not in the paragraph text, so it counts as present in that outlet's paragraphs (and its
+        # agency's), and other outlets' paragraphs answer a different question.
+        named = _named_outlets(q.text, passages)
+        ent_stems = [e for e in q.entities if e not in _GENERIC_ENTITIES and e not in named.words]
         missing = [e for e in ent_stems if _stem(e) not in all_terms]
         ent_penalty = 0.25 * len(missing) / max(1, len(ent_stems))
-        para_terms = [term_set(p.text) for p in passages]
+        context = [(previous.get(i, "") + " " + p.text).strip() for i, p in enumerate(passages)]
+        para_terms = [term_set(c) for c in context]
         lexical: list[float] = []
         for s in sents:
             p = passages[s.passage]
@@ -305,7 +315,9 @@ class ExtractiveEngine:
             text = s.text
             if s.speaker not in (None, "?", "official") and s.speaker not in term_set(text):
                 text += " " + s.speaker  # "the former Fox News host said": the article says who that is
-            s.cov = coverage(q_terms, text, p.text, context_weight=0.4, stats=stats)
+            if named.outlets:
+                text += " " + " ".join(_carriers(p))
+            s.cov = coverage(q_terms, text, context[s.passage], context_weight=0.4, stats=stats)
             ev = 0.4 * s.cov - ent_penalty - 0.1 * len(away) / max(1, len(ent_stems))
             if q.kind in _NEEDS:
                 ev += 0.08 if _NEEDS[q.kind](s.text) else -0.15
@@ -323,6 +335,8 @@ class ExtractiveEngine:
                     ev -= 0.15
                 elif s.speaker and s.speaker not in ("?", "official"):
                     ev -= 0.05
+            if named.outlets and not named.outlets.intersection(c.lower() for c in _carriers(p)):
+                ev -= 0.1
             if len(s.text.split()) < 5 and not re.search(r"[\"\u201c]", s.text):
                 ev -= 0.1  # headings, captions, fragments
             lexical.append(ev)
@@ -455,6 +469,38 @@ def _with_naming(chosen: list[_Sentence], ctx: _Context,
     return out, passages
 
 
+@dataclass(frozen=True)
+class _Named:
+    outlets: frozenset[str] = frozenset()  # lower-case outlet/agency names the question mentions
+    words: frozenset[str] = frozenset()  # the question's entity words that belong to those names
+
+
+_OUTLET_FILLER = {"the", "daily", "times", "news", "post", "new", "online", "press"}
+
+
+def _carriers(p: Passage) -> list[str]:
+    """Outlets and agencies carrying a paragraph (its wire copies included)."""
+    out = []
+    for c in (p, *p.also_in):
+        for name in (c.outlet, c.agency):
+            if name and name != UNKNOWN_OUTLET and name not in out:
+                out.append(name)
+    return out
+
+
+def _named_outlets(question: str, passages: list[Passage]) -> _Named:
+    """Outlets whose distinctive name word ("Express", "Straits", "SouthFront") the question writes with a
+    capital: generic words ("Times", "Daily") alone do not name an outlet ("how many times")."""
+    outlets, words = set(), set()
+    for p in passages:
+        for name in _carriers(p):
+            distinctive = [w for w in re.findall(r"[A-Za-z]+", name) if w.lower() not in _OUTLET_FILLER]
+            if distinctive and all(re.search(rf"\b{re.escape(w)}\b", question) for w in distinctive):
+                outlets.add(name.lower())
+                words.update(w.lower() for w in re.findall(r"[A-Za-z]+", name))
+    return _Named(frozenset(outlets), frozenset(words))
+
+
 _GENERIC_ENTITIES = {"us", "u", "s", "uk", "eu", "the", "mr", "president"}
 
 
@@ -543,7 +589,7 @@ class Answerer:
         ctx = None
         if self.reader is not None and passages:
             passages, ctx = self.reader.read(q, passages)
-        sents = self.extractive.score(q, passages, ctx.speakers if ctx else None)
+        sents = self.extractive.score(q, passages, ctx)
         chosen = self.extractive.select(q, sents, passages)
         if ctx is not None and ctx.naming:
             chosen, passages = _with_naming(chosen, ctx, passages)
