@@ -198,6 +198,38 @@ class _Context:
     previous: dict[int, str] = field(default_factory=dict)
 
 
+@dataclass(frozen=True)
+class _Article:
+    passages: list[Passage]
+    where: dict[str, int]  # passage id -> position in the article
+    speakers: list[list[str | None]]  # per paragraph, per sentence
+    # per paragraph, per sentence: the speaker only context names ("the former Fox News host said"), else None
+    borrowed: list[list[str | None]]
+    # (paragraph, sentence) with a borrowed speaker first named in the previous paragraph -> naming sentence
+    naming: dict[tuple[int, int], int]
+
+
+def _read_article(ps: list[Passage]) -> _Article:
+    speakers: list[list[str | None]] = [[] for _ in ps]
+    for x in annotate([p.text for p in ps]):
+        speakers[x.paragraph].append(x.speaker)
+    sents = [split_sentences(p.text) for p in ps]
+    borrowed: list[list[str | None]] = []
+    naming: dict[tuple[int, int], int] = {}
+    for i, (ss, sp) in enumerate(zip(sents, speakers)):
+        row: list[str | None] = []
+        for k, (text, who) in enumerate(zip(ss, sp)):
+            anaphoric = who not in (None, "?", "official") and speaker_of(text) == "?"
+            row.append(who if anaphoric else None)
+            if anaphoric and i > 0 and not any(who in strip_quotes(x).lower() for x in ss[:k]):
+                prev = sents[i - 1]
+                hit = next((j for j in range(len(prev) - 1, -1, -1) if who in strip_quotes(prev[j]).lower()), None)
+                if hit is not None:
+                    naming[(i, k)] = hit
+        borrowed.append(row)
+    return _Article(ps, {p.id: i for i, p in enumerate(ps)}, speakers, borrowed, naming)
+
+
 class ArticleReader:
     """Reads retrieved paragraphs in their article: speakers resolve across paragraph boundaries, and
     a paragraph that continues a retrieved one ("..., the former Fox News host said" after a paragraph
@@ -207,22 +239,20 @@ class ArticleReader:
 
     def __init__(self, paragraphs: Paragraphs, cache_size: int = 64):
         self._paragraphs = paragraphs
-        self._cache: dict[str, tuple[tuple, list[Passage], list[list[str | None]]]] = {}
+        self._cache: dict[str, tuple[tuple, _Article]] = {}
         self._cache_size = cache_size
 
-    def article(self, source: str) -> tuple[list[Passage], list[list[str | None]]]:
+    def article(self, source: str) -> _Article:
         ps = self._paragraphs(source)
         key = tuple((p.id, len(p.text)) for p in ps)  # a re-ingested article invalidates its entry
         hit = self._cache.get(source)
         if hit and hit[0] == key:
-            return hit[1], hit[2]
-        per_para: list[list[str | None]] = [[] for _ in ps]
-        for s in annotate([p.text for p in ps]):
-            per_para[s.paragraph].append(s.speaker)
+            return hit[1]
+        art = _read_article(ps)
         if len(self._cache) >= self._cache_size:
             self._cache.pop(next(iter(self._cache)))
-        self._cache[source] = (key, ps, per_para)
-        return ps, per_para
+        self._cache[source] = (key, art)
+        return art
 
     def read(self, q: Question, passages: list[Passage]) -> tuple[list[Passage], _Context]:
         passages = list(passages)
@@ -230,44 +260,34 @@ class ArticleReader:
         ctx = _Context({}, {})
         wanted = {q.speaker} if q.speaker else set(q.entities)
         ids = {p.id for p in passages}
+        articles: dict[str, _Article | None] = {}  # one lookup per article per question
         added = 0
         pi = 0
         while pi < len(passages):
             p = passages[pi]
-            try:
-                art, spk = self.article(p.source)
-            except Exception as e:  # noqa: BLE001 - context is a bonus; never fail an answer for it
-                log.warning("could not read the article around %s: %s", p.id, e)
+            if p.source not in articles:
+                try:
+                    articles[p.source] = self.article(p.source)
+                except Exception as e:  # noqa: BLE001 - context is a bonus; never fail an answer for it
+                    log.warning("could not read the article around %s: %s", p.id, e)
+                    articles[p.source] = None
+            art = articles[p.source]
+            idx = art.where.get(p.id) if art else None
+            if art is None or idx is None:
                 pi += 1
                 continue
-            where = {a.id: i for i, a in enumerate(art)}
-            idx = where.get(p.id)
-            if idx is None:
-                pi += 1
-                continue
-            ctx.speakers[pi] = spk[idx]
+            ctx.speakers[pi] = art.speakers[idx]
             if idx > 0:
-                ctx.previous[pi] = art[idx - 1].text
-            sents = split_sentences(p.text)
-            for si, sp in enumerate(spk[idx]):
-                if sp in (None, "?", "official") or si >= len(sents) or speaker_of(sents[si]) != "?":
-                    continue  # named in the sentence itself, or nobody speaks
-                if idx > 0 and not any(sp in term_set(x) or sp in strip_quotes(x).lower()
-                                       for x in split_sentences(p.text)[:si]):
-                    prev = split_sentences(art[idx - 1].text)
-                    for k in range(len(prev) - 1, -1, -1):
-                        if sp in strip_quotes(prev[k]).lower():
-                            ctx.naming[(pi, si)] = (art[idx - 1], k)
-                            break
+                ctx.previous[pi] = art.passages[idx - 1].text
+            for (i, k), j in art.naming.items():
+                if i == idx:
+                    ctx.naming[(pi, k)] = (art.passages[idx - 1], j)
             nxt = idx + 1
-            if pi < retrieved and added < self.max_added and nxt < len(art) and \
-                    art[nxt].id not in ids and wanted:
-                nsents = split_sentences(art[nxt].text)
-                if any(sp in wanted and k < len(nsents) and speaker_of(nsents[k]) == "?"
-                       for k, sp in enumerate(spk[nxt])):
-                    passages.append(art[nxt])  # read in its turn: its speakers, its naming sentence
-                    ids.add(art[nxt].id)
-                    added += 1
+            if pi < retrieved and added < self.max_added and nxt < len(art.passages) and wanted and \
+                    art.passages[nxt].id not in ids and wanted.intersection(art.borrowed[nxt]):
+                passages.append(art.passages[nxt])  # read in its turn: its speakers, its naming sentence
+                ids.add(art.passages[nxt].id)
+                added += 1
             pi += 1
         return passages, ctx
 
