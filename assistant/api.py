@@ -173,7 +173,7 @@ class Assistant:
         if self._answerer is None:
             from .answer import Answerer
 
-            self._answerer = Answerer(self.settings, self.embedder, llm=self.llm)
+            self._answerer = Answerer(self.settings, self.embedder, llm=self.llm, paragraphs=self.paragraphs)
         return self._answerer
 
     def ask(self, question: str, k: int | None = None, **filters) -> Answer:

@@ -303,7 +303,8 @@ class _SessionAssistant:
             if _SessionAssistant._extractive is None:
                 from assistant.answer import Answerer
 
-                _SessionAssistant._extractive = Answerer(self._base.settings, self._base.embedder, llm=None)
+                _SessionAssistant._extractive = Answerer(self._base.settings, self._base.embedder, llm=None,
+                                                         paragraphs=self._base.paragraphs)
             return _SessionAssistant._extractive
         return self._base.answerer
 
