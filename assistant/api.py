@@ -3,11 +3,12 @@ from __future__ import annotations
 
 import hashlib
 import logging
+from dataclasses import replace
 from pathlib import Path
 from typing import Iterable
 
 from .config import Settings, configure_offline_runtime, get_settings
-from .errors import IndexStateError, QuestionError
+from .errors import AssistantError, IndexStateError, QuestionError
 from .models import Answer, ClaimCheck, IngestReport, Passage, SkippedFile, SourceInfo
 from .retrieve import HybridSearcher
 
@@ -80,7 +81,8 @@ class Assistant:
                    for src, m in registry.items() if m.get("path")}
         stale = [f for f in files if by_path.get(str(f.resolve()), (None, None))[1] != _sha256(f)]
         present = {str(f.resolve()) for f in files}
-        for path, (src, _) in by_path.items():
+        # On a shared server another client's folder may hold files ours lacks: only add, never delete.
+        for path, (src, _) in ({} if self.settings.chroma_url else by_path).items():
             if Path(path).is_relative_to(docs.resolve()) and path not in present:
                 self.index.remove(src)
         return self._ingest_paths(stale) if stale else IngestReport(unchanged=tuple(f.name for f in files))
@@ -103,6 +105,11 @@ class Assistant:
         for art in articles:
             src = art.meta.source
             prev = registry.get(src)
+            if prev and _other_file(prev.get("path"), art.path):
+                # Another file with the same name is indexed: keep both, under distinct names.
+                src = f"{Path(src).stem}-{hashlib.sha256(art.path.encode()).hexdigest()[:6]}{Path(src).suffix}"
+                art = replace(art, meta=replace(art.meta, source=src))
+                prev = registry.get(src)
             if prev and prev.get("content_hash") == art.content_hash:
                 unchanged.append(src)
             elif art.content_hash in known_hashes and known_hashes[art.content_hash] != src:
@@ -126,6 +133,14 @@ class Assistant:
         return self._ingest_paths(([docs] if docs.is_dir() else []) + extra, progress)
 
     def remove(self, source: str) -> None:
+        """Take one article out of the index (by its file name, as `sources()` lists it)."""
+        entry = self.index.registry().get(source)
+        if entry is None:
+            raise AssistantError(f"{source!r} is not indexed; `assistant sources` lists what is.")
+        path = Path(entry.get("path") or "")
+        if path.exists() and path.resolve().is_relative_to(Path(self.settings.documents_dir).resolve()):
+            raise AssistantError(f"{source} is in the documents folder and would be indexed again on the next "
+                                 f"start: delete or move {path} instead.")
         self.index.remove(source)
 
     def sources(self) -> list[SourceInfo]:
@@ -139,8 +154,36 @@ class Assistant:
         from .retrieve import Filters
 
         query = self._check_question(query)
+        if outlet:
+            outlet, source = self._resolve_outlets(outlet, source)
+            if source == []:  # the outlets and sources asked for have no article in common
+                return []
         return self.searcher.search(query, k or self.settings.top_k,
                                     Filters(outlet, source, date_from, date_to), mode=mode)
+
+    def _resolve_outlets(self, wanted, source):
+        """Map what a user typed ("straits times", "Reuters") to the stored outlet names, ignoring case;
+        an agency name selects the articles it wrote. Unknown names are an error that lists the known."""
+        wanted = [wanted] if isinstance(wanted, str) else list(wanted)
+        infos = self.sources()
+        outlets, by_agency = set(), set()
+        for name in wanted:
+            n = " ".join(name.split()).casefold()
+            exact = {i.outlet for i in infos if i.outlet.casefold() == n}
+            agency = {i.source for i in infos if (i.agency or "").casefold() == n}
+            partial = {i.outlet for i in infos if n and n in i.outlet.casefold()}
+            if not (exact or agency or partial):
+                known = sorted({i.outlet for i in infos} | {i.agency for i in infos if i.agency})
+                raise QuestionError(f"No indexed outlet matches {name!r}. Known outlets: {', '.join(known)}.")
+            outlets |= exact or (partial if not agency else set())
+            by_agency |= agency
+        if not by_agency:
+            return sorted(outlets), source
+        # An agency filter is a set of articles; express the outlets the same way so both combine (OR).
+        chosen = by_agency | {i.source for i in infos if i.outlet in outlets}
+        if source:
+            chosen &= set([source] if isinstance(source, str) else source)
+        return None, sorted(chosen)
 
     def paragraphs(self, source: str) -> list[Passage]:
         """Every stored paragraph of one article, in order (for context around a citation)."""
@@ -156,7 +199,7 @@ class Assistant:
         if len(text) > self.settings.max_question_chars:
             raise QuestionError(f"The question is {len(text)} characters long; the limit is "
                                 f"{self.settings.max_question_chars} (ASSISTANT_MAX_QUESTION_CHARS). "
-                                "Ask something shorter, or paste a claim with `check`.")
+                                "Ask something shorter.")
         return text
 
     # ---- answers, chat, claims
@@ -201,6 +244,13 @@ class Assistant:
             self._claims = ClaimChecker(self.settings, self.embedder, self.search, self.paragraphs,
                                         self.sources, llm=self.llm)
         return self._claims.check(claim, outlet=outlet)
+
+
+def _other_file(indexed_path: str | None, path: str) -> bool:
+    """True when `indexed_path` is a different file that still exists (not this file, moved or edited)."""
+    if not indexed_path or Path(indexed_path).resolve() == Path(path).resolve():
+        return False
+    return Path(indexed_path).exists()
 
 
 def _sha256(path: Path) -> str | None:

@@ -14,13 +14,15 @@ EPILOG = """examples:
   assistant search "What did Hegseth say about NATO?" -k 5
   assistant ask "Where did Trump and Putin meet?" --outlet "The Straits Times"
   assistant check "The Alaska meeting lasted more than five hours"
-  assistant ingest ~/saved-articles/ --progress
+  assistant ingest ~/saved-articles/
 settings come from ASSISTANT_* environment variables or .env (see README, "Configuration")."""
 
 
 def _filters(p: argparse.ArgumentParser) -> None:
-    p.add_argument("-k", type=int, default=None, help="number of passages (default: ASSISTANT_TOP_K=5)")
-    p.add_argument("--outlet", action="append", help="only this outlet (repeatable)")
+    p.add_argument("-k", type=int, default=None,
+                   help="number of passages (default: ASSISTANT_TOP_K=5 for search, ASSISTANT_ANSWER_K=8 for ask/chat)")
+    p.add_argument("--outlet", action="append",
+                   help="only this outlet or wire agency, any case (repeatable)")
     p.add_argument("--source", action="append", help="only this article file name (repeatable)")
     p.add_argument("--date-from", help="only articles dated on/after YYYY[-MM[-DD]] (undated ones are excluded)")
     p.add_argument("--date-to", help="only articles dated on/before YYYY[-MM[-DD]]")
@@ -31,8 +33,8 @@ def build_parser() -> argparse.ArgumentParser:
     ap = argparse.ArgumentParser(
         prog="assistant", description="Newsdesk: cited answers and claim checks over news articles (offline).",
         epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--documents-dir", help="articles folder (default: ASSISTANT_DOCUMENTS_DIR or ./documents)")
-    ap.add_argument("--index-dir", help="index folder (default: ASSISTANT_INDEX_DIR or ./indexes)")
+    ap.add_argument("--documents-dir", help="articles folder (default: ASSISTANT_DOCUMENTS_DIR or the project's documents/)")
+    ap.add_argument("--index-dir", help="index folder (default: ASSISTANT_INDEX_DIR or the project's indexes/)")
     sub = ap.add_subparsers(dest="cmd", required=True, metavar="COMMAND")
 
     p = sub.add_parser("ingest", help="add files or folders (.txt .md .html) to the index")

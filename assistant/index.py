@@ -11,6 +11,7 @@ import hashlib
 import re
 import logging
 import shutil
+import threading
 import time
 from pathlib import Path
 from typing import Callable, Iterable
@@ -53,7 +54,7 @@ def _lead_in(text: str, words: int = 40) -> str:
     return " ".join(tail.split()[-words:])
 
 
-def article_nodes(article: Article, embed_context: str = "heading+prev") -> list[TextNode]:
+def article_nodes(article: Article, embed_context: str = "heading") -> list[TextNode]:
     m = article.meta
     nodes = []
     prev = None
@@ -110,6 +111,8 @@ class ParagraphIndex:
         # Every paragraph node by article, for BM25: read from Chroma once, then kept current by our own
         # writes, so a write costs a BM25 re-index but not a read-back of the whole collection.
         self._corpus: dict[str, list[TextNode]] | None = None
+        # The chat UI shares one index between threads: writes and corpus reads take turns.
+        self.lock = threading.RLock()
 
     # ---- opening
     @property
@@ -151,31 +154,30 @@ class ParagraphIndex:
             return chromadb.PersistentClient(path=str(self.chroma_path), settings=chroma_settings)
 
     def _open_collections(self) -> None:
-        model_id = self.embedder.model_name
-        meta = {"embedding_model": model_id, "dimension": DIMENSION, "schema": SCHEMA_VERSION,
-                "hnsw:space": "cosine"}
+        # Everything that changes what is stored: an index built otherwise must be rebuilt, never mixed.
+        built_with = {"embedding_model": self.embedder.model_name, "schema": SCHEMA_VERSION,
+                      "embed_context": self.settings.embed_context,
+                      "max_paragraph_tokens": self.settings.max_paragraph_tokens}
         name = self.settings.collection
-        self.paragraphs = self.client.get_or_create_collection(name, metadata=meta, embedding_function=None)
+        self.paragraphs = self.client.get_or_create_collection(
+            name, metadata={**built_with, "dimension": DIMENSION, "hnsw:space": "cosine"}, embedding_function=None)
         found = self.paragraphs.metadata or {}
-        self.incompatible = None
-        if found.get("embedding_model") != model_id or found.get("schema") != SCHEMA_VERSION:
-            self.incompatible = (
-                f"the index was built with embedding model {found.get('embedding_model')!r} "
-                f"(schema {found.get('schema')}), this configuration uses {model_id!r} (schema {SCHEMA_VERSION})"
-            )
+        diff = [f"{k} {found.get(k)!r} -> {v!r}" for k, v in built_with.items() if found.get(k) != v]
+        self.incompatible = f"the index was built differently ({'; '.join(diff)})" if diff else None
         self.docs = self.client.get_or_create_collection(f"{name}-docs", embedding_function=None)
         self.store = ChromaVectorStore(chroma_collection=self.paragraphs)
 
     def reset(self) -> None:
         """Drop both collections and start empty (used by reindex and after an incompatible index)."""
-        for c in (self.settings.collection, f"{self.settings.collection}-docs"):
-            try:
-                self.client.delete_collection(c)
-            except Exception:  # noqa: BLE001 - missing collection
-                pass
-        self._open_collections()
-        self._corpus = {}
-        self.version += 1
+        with self.lock:
+            for c in (self.settings.collection, f"{self.settings.collection}-docs"):
+                try:
+                    self.client.delete_collection(c)
+                except Exception:  # noqa: BLE001 - missing collection
+                    pass
+            self._open_collections()
+            self._corpus = {}
+            self.version += 1
 
     # ---- registry
     def registry(self) -> dict[str, dict]:
@@ -214,6 +216,10 @@ class ParagraphIndex:
         return written
 
     def _write_group(self, group: list[Article], progress: Callable[[int], None] | None) -> int:
+        with self.lock:
+            return self._write_group_locked(group, progress)
+
+    def _write_group_locked(self, group: list[Article], progress: Callable[[int], None] | None) -> int:
         sources = [a.meta.source for a in group]
         self.paragraphs.delete(where={"source": {"$in": sources}})
         nodes = [n for a in group for n in article_nodes(a, self.settings.embed_context)]
@@ -242,11 +248,12 @@ class ParagraphIndex:
         return len(nodes)
 
     def remove(self, source: str) -> None:
-        self.paragraphs.delete(where={"source": source})
-        self.docs.delete(ids=[source])
-        if self._corpus is not None:
-            self._corpus.pop(source, None)
-        self.version += 1
+        with self.lock:
+            self.paragraphs.delete(where={"source": source})
+            self.docs.delete(ids=[source])
+            if self._corpus is not None:
+                self._corpus.pop(source, None)
+            self.version += 1
 
     # ---- reads
     def count(self) -> int:
@@ -255,13 +262,14 @@ class ParagraphIndex:
     def corpus(self) -> list[TextNode]:
         """Every paragraph node, from the in-memory copy; re-read when another client (a shared Chroma
         server) changed the collection behind our back."""
-        if self._corpus is None or sum(map(len, self._corpus.values())) != self.count():
-            grouped: dict[str, list[TextNode]] = {}
-            for n in self.all_nodes():
-                grouped.setdefault(n.metadata["source"], []).append(n)
-            self._corpus = grouped
-            self.version += 1
-        return [n for nodes in self._corpus.values() for n in nodes]
+        with self.lock:
+            if self._corpus is None or sum(map(len, self._corpus.values())) != self.count():
+                grouped: dict[str, list[TextNode]] = {}
+                for n in self.all_nodes():
+                    grouped.setdefault(n.metadata["source"], []).append(n)
+                self._corpus = grouped
+                self.version += 1
+            return [n for nodes in self._corpus.values() for n in nodes]
 
     def all_nodes(self, page: int = 5000) -> list[TextNode]:
         """Every paragraph node (for BM25), read in pages so a server is never asked for 100k at once."""

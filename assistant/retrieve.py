@@ -9,7 +9,8 @@ weights, so :class:`HybridFusionRetriever` overrides just that one method for us
 from __future__ import annotations
 
 import re
-from dataclasses import replace
+import threading
+from dataclasses import dataclass, replace
 from typing import Dict, List, Tuple
 
 import bm25s
@@ -24,6 +25,7 @@ from llama_index.core.vector_stores.utils import metadata_dict_to_node
 from llama_index.retrievers.bm25 import BM25Retriever
 
 from .config import Settings
+from .errors import QuestionError
 from .index import ParagraphIndex, date_int, node_to_passage
 from .models import Passage
 
@@ -52,6 +54,15 @@ class HybridFusionRetriever(QueryFusionRetriever):
         return out
 
 
+_DATE = re.compile(r"\d{4}(-\d{2}(-\d{2})?)?")
+
+
+def _valid_date(value: str) -> str:
+    if not _DATE.fullmatch(value.strip()):
+        raise QuestionError(f"Dates look like 2025, 2025-08 or 2025-08-15; got {value!r}.")
+    return value.strip()
+
+
 def _as_list(v) -> list[str] | None:
     if v is None or v == "" or v == []:
         return None
@@ -64,8 +75,8 @@ class Filters:
     def __init__(self, outlet=None, source=None, date_from: str | None = None, date_to: str | None = None):
         self.outlets = _as_list(outlet)
         self.sources = _as_list(source)
-        self.date_from = date_int(date_from) if date_from else None
-        self.date_to = date_int(date_to, end=True) if date_to else None
+        self.date_from = date_int(_valid_date(date_from)) if date_from else None
+        self.date_to = date_int(_valid_date(date_to), end=True) if date_to else None
 
     @property
     def empty(self) -> bool:
@@ -103,47 +114,38 @@ class HybridSearcher:
         self.settings = settings
         self.vector_index = VectorStoreIndex.from_vector_store(index.store, embed_model=index.embedder)
         self._stemmer = Stemmer.Stemmer("english")
-        self._built_version = -1
-        self._bm25: BM25Retriever | None = None
+        self._state: _BM25State | None = None
+        self._lock = threading.Lock()
 
     # BM25 lives in memory, rebuilt from the index's in-memory corpus after any write (bm25s indexes
-    # ~20k paragraphs/s; reading the corpus back from Chroma happens once per process).
-    def _ensure_bm25(self) -> None:
-        nodes = self.index.corpus()
-        if self._built_version == self.index.version:
-            return
-        self._nodes = nodes
-        if nodes:
-            self._bm25 = BM25Retriever.from_defaults(nodes=nodes, stemmer=self._stemmer, language="en_plus",  # bm25s "en" has only 33 words; en_plus is NLTK-sized
-                                                     similarity_top_k=self.settings.candidate_k)
-            md = [n.metadata for n in nodes]
-            self._col_outlet = np.array([m.get("outlet", "") for m in md], dtype=object)
-            self._col_source = np.array([m.get("source", "") for m in md], dtype=object)
-            self._col_date = np.array([int(m.get("date_int", 0)) for m in md])
-        else:
-            self._bm25 = None
-        self._built_version = self.index.version
+    # ~20k paragraphs/s; reading the corpus back from Chroma happens once per process). The built state
+    # is swapped in as one object, so a search in another thread never sees half of a rebuild.
+    def _ensure_bm25(self) -> "_BM25State | None":
+        with self._lock:
+            nodes = self.index.corpus()
+            if self._state is None or self._state.version != self.index.version:
+                self._state = _BM25State.build(nodes, self.index.version, self._stemmer, self.settings.candidate_k)
+            return self._state
 
     def _bm25_for(self, filters: Filters, k: int) -> BM25Retriever | None:
-        self._ensure_bm25()
-        if self._bm25 is None:
+        state = self._ensure_bm25()
+        if state.bm25 is None:
             return None
         mask = None
         if not filters.empty:
-            m = np.ones(len(self._nodes), dtype=bool)
+            m = np.ones(len(state.nodes), dtype=bool)
             if filters.outlets:
-                m &= np.isin(self._col_outlet, filters.outlets)
+                m &= np.isin(state.outlet, filters.outlets)
             if filters.sources:
-                m &= np.isin(self._col_source, filters.sources)
+                m &= np.isin(state.source, filters.sources)
             if filters.date_from:
-                m &= self._col_date >= filters.date_from
+                m &= state.date >= filters.date_from
             if filters.date_to:
-                m &= (self._col_date <= filters.date_to) & (self._col_date > 0)
+                m &= (state.date <= filters.date_to) & (state.date > 0)
             if not m.any():
                 return None
             mask = m.astype(int).tolist()
-        k = min(k, len(self._nodes))
-        return _MaskedBM25(self._bm25, k, mask)
+        return _MaskedBM25(state.bm25, min(k, len(state.nodes)), mask)
 
     def retrievers(self, filters: Filters, k: int):
         """(dense, bm25) retrievers for one query; either may be None when nothing can match."""
@@ -188,6 +190,31 @@ class HybridSearcher:
                     kept.append(p)
                     sets.append(ts)
         return kept
+
+
+@dataclass(frozen=True)
+class _BM25State:
+    """One built keyword index and the per-paragraph columns its filter masks are computed from."""
+
+    version: int
+    nodes: list
+    bm25: BM25Retriever | None
+    outlet: np.ndarray
+    source: np.ndarray
+    date: np.ndarray
+
+    @classmethod
+    def build(cls, nodes: list, version: int, stemmer, top_k: int) -> "_BM25State":
+        md = [n.metadata for n in nodes]
+        bm25 = None
+        if nodes:
+            # bm25s "en" has only 33 stopwords; "en_plus" is NLTK-sized (the query side matches it).
+            bm25 = BM25Retriever.from_defaults(nodes=nodes, stemmer=stemmer, language="en_plus",
+                                               similarity_top_k=top_k)
+        return cls(version, nodes, bm25,
+                   np.array([m.get("outlet", "") for m in md], dtype=object),
+                   np.array([m.get("source", "") for m in md], dtype=object),
+                   np.array([int(m.get("date_int", 0)) for m in md]))
 
 
 class _MaskedBM25(BM25Retriever):

@@ -125,3 +125,30 @@ def test_reindex_keeps_files_ingested_from_elsewhere(docs, tmp_path):
     assert set(report.added) == {EXPRESS, "003_8d4f28670e7e466b.txt", "note.txt"}
     # The same Assistant keeps working after the rebuild.
     assert any("Lapland" in p.text for p in a.search("zeppelin sightings Lapland", k=3))
+
+
+def test_same_file_name_from_another_folder_is_kept_beside_the_first(docs, tmp_path):
+    a = Assistant(documents_dir=docs, index_dir=tmp_path / "idx")
+    other = tmp_path / "elsewhere"
+    other.mkdir()
+    (other / EXPRESS).write_text("Other desk\n\nZeppelin sightings rose sharply over Lapland, a survey found.\n")
+    report = a.ingest([other / EXPRESS])
+    assert len(report.added) == 1 and report.added[0] != EXPRESS and report.added[0].endswith(".txt")
+    names = {s.source for s in a.sources()}
+    assert EXPRESS in names and report.added[0] in names
+    assert Assistant(documents_dir=docs, index_dir=tmp_path / "idx").last_sync.paragraphs == 0
+
+
+def test_remove_explains_what_it_cannot_do(docs, tmp_path):
+    from assistant.errors import AssistantError
+
+    a = Assistant(documents_dir=docs, index_dir=tmp_path / "idx")
+    with pytest.raises(AssistantError, match="not indexed"):
+        a.remove("nope.txt")
+    with pytest.raises(AssistantError, match="documents folder"):
+        a.remove(EXPRESS)
+    note = tmp_path / "note.md"
+    note.write_text("# Note\n\nZeppelin sightings rose sharply over Lapland, a survey found.\n")
+    a.ingest([note])
+    a.remove("note.md")
+    assert "note.md" not in {s.source for s in a.sources()}

@@ -28,8 +28,22 @@ def test_outlet_filter_only_returns_that_outlet(built_assistant):
     assert both and {p.outlet for p in both} <= {"Daily Express", "SouthFront"}
 
 
-def test_unknown_outlet_matches_nothing_rather_than_everything(built_assistant):
-    assert built_assistant.search("Trump", outlet="The New York Times") == []
+def test_unknown_outlet_is_an_error_that_lists_the_known_ones(built_assistant):
+    with pytest.raises(QuestionError, match="Known outlets: .*Daily Express"):
+        built_assistant.search("Trump", outlet="The New York Times")
+
+
+def test_outlet_names_ignore_case_and_an_agency_selects_its_articles(built_assistant):
+    hits = built_assistant.search("Hegseth Nato membership", k=5, outlet="straits times")
+    assert hits and {p.outlet for p in hits} == {"The Straits Times"}
+    wire = built_assistant.search("Hegseth Nato membership", k=5, outlet="reuters")
+    assert wire and {p.agency for p in wire} == {"Reuters"}
+    assert built_assistant.search("Hegseth", outlet="Reuters", source="000_e00ab10b201d0fb9.txt") == []
+
+
+def test_malformed_dates_are_an_error_not_ignored(built_assistant):
+    with pytest.raises(QuestionError, match="2025-08-15"):
+        built_assistant.search("Trump Putin", date_from="yesterday")
 
 
 def test_date_filter_excludes_undated_articles(built_assistant):
