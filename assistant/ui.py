@@ -11,6 +11,7 @@ Everything taken from an article is shown as text: it is Markdown-escaped before
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import hmac
 import logging
 import os
@@ -526,7 +527,11 @@ async def handle_upload(files: list) -> None:
         if Path(name).suffix.lower() not in UPLOAD_TYPES:
             rejected.append(f"**{md_escape(name)}**: only .txt, .md and .html articles can be added")
             continue
-        dest = upload_dir() / name
+        # One folder per content hash: two journalists' "article.html" never overwrite each other, and a
+        # bad file cannot replace a good one (same-named articles are kept apart by Assistant.ingest).
+        digest = await asyncio.to_thread(lambda p=f.path: hashlib.sha256(Path(p).read_bytes()).hexdigest()[:12])
+        dest = upload_dir() / digest / name
+        dest.parent.mkdir(parents=True, exist_ok=True)
         await asyncio.to_thread(shutil.copyfile, f.path, dest)
         accepted.append(dest)
     report = None
@@ -539,7 +544,11 @@ async def handle_upload(files: list) -> None:
                            f"{report.paragraphs} paragraphs indexed")
         for s in report.skipped:
             rejected.append(f"**{md_escape(Path(s.path).name)}**: {md_escape(s.reason)}")
-            Path(s.path).unlink(missing_ok=True) if Path(s.path).parent == upload_dir() else None
+            bad = Path(s.path)
+            if bad.parent.parent == upload_dir():  # only the copy this upload made
+                bad.unlink(missing_ok=True)
+                if not any(bad.parent.iterdir()):
+                    bad.parent.rmdir()
     lines = []
     if report and (report.added or report.updated):
         names = ", ".join(md_escape(n) for n in (*report.added, *report.updated))
