@@ -8,6 +8,11 @@ paragraphs (1-based positions in the passage list the engine was given). For eve
   words found in the paragraph, and the embedding cosine between the sentence and the paragraph's
   best-matching sentence, must both clear calibrated floors, and every number the sentence states must
   appear in the paragraph (a changed number is the commonest LLM error that overlap scores miss);
+* a support must not misstate its paragraph where overlap and embeddings are blind: a quantity written
+  in words that the paragraph states differently ("more than five hours" vs "nearly three hours"), a
+  different place ("in Moscow" vs "in Alaska"), a swapped name ("ambassador to Russia" vs "to Ukraine"),
+  or words put in the mouth of someone other than the paragraph's speaker (`Zelensky said: "<Putin's
+  quote>"` matches the quote word for word once the attribution is set aside);
 * a sentence none of whose citations supports it gets the best supporting retrieved paragraph instead,
   if one exists; otherwise it is dropped and recorded in ``dropped``;
 * surviving citations are renumbered 1..n in order of first appearance.
@@ -23,12 +28,14 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Iterable
 
 import numpy as np
 
 from .models import Citation, Passage
-from .stance import content_terms, negation_scopes, split_sentences, term_set
+from .stance import (annotate, content_terms, name_substitution, negation_scopes, place_conflict,
+                     quantity_conflicts, speaker_of, split_sentences, stem, term_set)
 
 MARKER = re.compile(r"\s*\[(\d+(?:\s*[,;]\s*\d+)*)\]")
 # Attribution words an answer may add around a quote without claiming anything about the world.
@@ -45,6 +52,7 @@ class Support:
     numbers_ok: bool  # every number in the sentence also occurs in the paragraph
     quote: str  # the paragraph sentence that matched best
     polarity_ok: bool = True  # the sentence and its best match are both negated or both not
+    conflict: str | None = None  # what the sentence misstates (quantity, place, name, speaker), if anything
 
     @property
     def score(self) -> float:
@@ -173,12 +181,18 @@ class CitationChecker:
             # nothing about the claim.
             anchor = set(content_terms(core)) & set(term_set(sents[best]))
             polarity_ok = _negated(core, anchor) == _negated(sents[best], anchor)
+        facts = _without_title(claim)
         para_numbers = {n.replace(",", "") for n in _NUMBER.findall(passage.text)}
-        numbers_ok = all(n.replace(",", "") in para_numbers for n in _NUMBER.findall(claim))
-        return Support(lexical, cos, numbers_ok, sents[best], polarity_ok)
+        numbers_ok = all(n.replace(",", "") in para_numbers for n in _NUMBER.findall(facts))
+        # Only outlet and agency names frame a quote; a headline's words (often a person's name) do not.
+        outlets = set(content_terms(" ".join(filter(None, [passage.outlet, passage.agency,
+                                                           *(c.outlet for c in passage.also_in),
+                                                           *(c.agency for c in passage.also_in)]))))
+        conflict = _misstatement(facts, passage.text, best, outlets)
+        return Support(lexical, cos, numbers_ok, sents[best], polarity_ok, conflict)
 
     def supports(self, s: Support) -> bool:
-        if not s.numbers_ok or not s.polarity_ok:
+        if not s.numbers_ok or not s.polarity_ok or s.conflict:
             return False
         return ((s.lexical >= self.t.lexical and s.cosine >= self.t.cosine) or s.score >= self.t.combined
                 or (s.lexical >= self.t.lexical_strong and s.cosine >= self.t.cosine_weak))
@@ -193,6 +207,79 @@ def _negated(text: str, anchor: set[str]) -> bool:
     need = min(len(anchor), max(2, -(-len(anchor) // 4)))
     scopes = [sc for sc in negation_scopes(text, anchor, 8, frozenset()) if len(set(sc) & anchor) >= need]
     return len(scopes) % 2 == 1
+
+
+def _without_title(claim: str) -> str:
+    """The extractive engine names an unknown outlet's article by its headline ('One article (“5 times
+    Trump…”) says:'); the headline's numbers and places are the article's name, not a claim."""
+    return re.sub(r"\(\u201c[^\u201d]*\u201d\)", " ", claim)
+
+
+def _misstatement(claim: str, paragraph: str, best: int, outlets: set[str]) -> str | None:
+    """What the claim states differently from the paragraph, from the rules in stance.py that see what
+    overlap and embeddings cannot: quantities (spelled-out ones included), places, swapped names, and
+    who is speaking."""
+    for c, p in quantity_conflicts(claim, paragraph):
+        return f"quantity: claim '{c.text}' vs source '{p.text}'"
+    # A swapped name is looked for in the matched sentence only: across a whole paragraph the same two
+    # words ("Herbst said:") often precede different names in different sentences.
+    sents = split_sentences(paragraph)
+    sentence = sents[best] if best < len(sents) else paragraph
+    return place_conflict(claim, paragraph) or name_substitution(claim, sentence) or \
+        _speaker_conflict(claim, paragraph, best, outlets)
+
+
+# Several speakers named in one claim ("Trump and Putin said"): only a single one is checked.
+_JOINT = re.compile(r"\b(?:and|both|together|jointly)\b[^\u201c\"]{0,40}\b(?:said|say|says|told|stated|agreed)\b", re.I)
+
+
+def _claimed_speaker(claim: str, outlets: set[str]) -> str | None:
+    """Name key of the person the claim says is speaking; None when it names nobody, only a pronoun or
+    an official ("?"/"official" from speaker_of), or only the outlet ("According to the Daily Express,
+    “…”": the frame the extractive engine writes). An outlet frame is set aside and the rest read again
+    ("According to SouthFront, Putin said …")."""
+    for _ in range(2):
+        who = speaker_of(claim)
+        if who in (None, "?", "official"):
+            return None
+        if stem(who) not in outlets and who not in outlets:
+            return None if _JOINT.search(claim) else who
+        # the outlet frame ends at the first comma or colon after the outlet's name
+        m = re.search(r"[,:]\s*", claim)
+        if not m:
+            return None
+        claim = claim[m.end():]
+    return None
+
+
+@lru_cache(maxsize=4096)
+def _speakers(paragraph: str) -> tuple[str | None, ...]:
+    """The speaker of every sentence of a paragraph (split_sentences order), pronouns and descriptions
+    resolved inside the paragraph as stance.annotate does for the claim checker."""
+    return tuple(s.speaker for s in annotate([paragraph]))
+
+
+def _speaker_conflict(claim: str, paragraph: str, best: int, outlets: set[str]) -> str | None:
+    """The claim attributes its words to someone the paragraph does not: the matched sentence is spoken
+    by somebody else (a named person, or an unnamed official), or it is the paragraph's own narration
+    and the claimed speaker is not even mentioned. An unresolved "he said"/"the former host said" (the
+    name is in an earlier paragraph this check cannot see) is no evidence either way."""
+    who = _claimed_speaker(claim, outlets)
+    if who is None:
+        return None
+    spoken = _speakers(paragraph)
+    said_by = spoken[best] if best < len(spoken) else None
+    if said_by == "?":
+        return None
+    if said_by is None:
+        sentence = split_sentences(paragraph)[best] if best < len(spoken) else paragraph
+        if re.search(r"[\u201c\"]", sentence):
+            return None  # a bare quotation continuing an earlier paragraph's speaker
+        named = {re.sub(r"(?:yy|iy|ii)$", "y", w.lower()) for w in re.findall(r"[A-Za-z][A-Za-z\-]+", paragraph)}
+        return None if who in named else f"speaker: claim '{who}', not named in the source"
+    if said_by != who:
+        return f"speaker: claim '{who}' vs source '{said_by}'"
+    return None
 
 
 def _plain(text: str) -> str:

@@ -99,3 +99,65 @@ def test_faithful_paraphrases_are_supported(checker, snippet, sentence):
 def test_unsupported_statements_are_rejected(checker, snippet, sentence):
     s = checker.support(sentence, find(snippet))
     assert not checker.supports(s), s
+
+
+# Misstatements that overlap and embeddings miss (issue 4 review): a paragraph reporting talks and a
+# quote; each misstated sentence shares nearly every word with it, or quotes it word for word.
+from assistant.models import Passage  # noqa: E402
+
+QUOTE = "We have reached an understanding, and I hope it will pave the way to peace in Ukraine"
+SUMMIT = Passage(id="summit.txt#1", source="summit.txt", outlet="Example Times", title="Leaders meet",
+                 paragraph=1, text="The leaders talked for nearly three hours at a military base in Alaska. "
+                 "Russian President Vladimir Putin spoke to reporters afterwards. The Russian leader said: "
+                 f"\u201c{QUOTE}.\u201d")
+
+FAITHFUL = [
+    "The leaders talked for nearly three hours in Alaska.",
+    "The leaders talked for almost three hours at a military base in Alaska.",
+    f"Putin said: \u201c{QUOTE}.\u201d",
+    f"\u201c{QUOTE},\u201d Vladimir Putin said.",
+    f"According to the Example Times, \u201c{QUOTE}.\u201d",  # the extractive engine's outlet frame
+    f"According to the Example Times, Putin said: \u201c{QUOTE}.\u201d",
+    "Putin said he hoped the understanding would pave the way to peace in Ukraine.",
+]
+MISSTATED = [
+    ("The leaders talked for more than five hours in Alaska.", "quantity"),  # spelled-out number
+    ("The leaders talked for nearly three hours in Moscow.", "place"),
+    (f"Zelensky said: \u201c{QUOTE}.\u201d", "speaker"),  # the quote is Putin's, resolved from "the Russian leader"
+    (f"\u201c{QUOTE},\u201d Zelensky said.", "speaker"),
+    (f"According to the Example Times, Zelensky said: \u201c{QUOTE}.\u201d", "speaker"),
+    ("Zelensky said the leaders talked for nearly three hours in Alaska.", "speaker"),  # narration, not his words
+]
+
+
+@pytest.mark.parametrize("sentence", FAITHFUL)
+def test_a_faithful_statement_of_the_paragraph_is_supported(checker, sentence):
+    s = checker.support(sentence, SUMMIT)
+    assert checker.supports(s) and s.conflict is None, s
+
+
+@pytest.mark.parametrize("sentence,kind", MISSTATED)
+def test_a_misstated_quantity_place_or_speaker_is_not_supported(checker, sentence, kind):
+    s = checker.support(sentence, SUMMIT)
+    assert not checker.supports(s), s
+    assert s.conflict and s.conflict.startswith(kind), s
+
+
+def test_a_misattributed_quote_is_dropped_from_the_answer(checker):
+    v = verify(f"Zelensky said: \u201c{QUOTE}.\u201d [1] The leaders talked for nearly three hours in Alaska [1].",
+               [SUMMIT], checker)
+    assert v.dropped == [f"Zelensky said: \u201c{QUOTE}.\u201d"]
+    assert v.text == "The leaders talked for nearly three hours in Alaska [1]."
+
+
+def test_a_pronoun_speaker_is_resolved_inside_the_paragraph(checker):
+    p = Passage(id="p.txt#1", source="p.txt", outlet="Example Times", title="t", paragraph=1,
+                text=f"Ukrainian President Volodymyr Zelenskiy spoke in Kyiv on Monday. He said: \u201c{QUOTE}.\u201d")
+    assert checker.supports(checker.support(f"Zelensky said: \u201c{QUOTE}.\u201d", p))  # Zelenskiy == Zelensky
+    s = checker.support(f"Putin said: \u201c{QUOTE}.\u201d", p)
+    assert not checker.supports(s) and s.conflict.startswith("speaker"), s
+
+
+def test_a_changed_number_in_a_real_paragraph_is_not_supported(checker, passages):
+    s = checker.support("Russia occupies around a half of Ukraine.", passages[2])
+    assert not checker.supports(s) and s.conflict.startswith("quantity"), s
