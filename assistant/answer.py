@@ -444,7 +444,7 @@ class ExtractiveEngine:
         for gi, (_, group) in enumerate(groups.items()):
             group.sort(key=lambda s: (passages[s.passage].paragraph, s.position))
             p = passages[group[0].passage]
-            name = _outlet_phrase(p)
+            name = _outlet_phrase(p, [s.text for s in group])
             for k, s in enumerate(group):
                 quote = _quote(s.text)
                 if k > 0:
@@ -456,7 +456,8 @@ class ExtractiveEngine:
                 elif gi == 0:
                     lead = f"According to {name}, "
                 else:
-                    lead = f"{name[0].upper()}{name[1:]} reports: "
+                    verb = "report" if " and " in name else "reports"  # two outlets carrying a wire copy
+                    lead = f"{name[0].upper()}{name[1:]} {verb}: "
                 out.append(render(f"{lead}\u201c{quote}\u201d", [s.passage + 1]))
         return out
 
@@ -546,16 +547,27 @@ def _quote(sentence: str) -> str:
     return s
 
 
+def _verbatim(text: str) -> str:
+    """Text for a verbatim comparison: one kind of quotation mark and apostrophe, single spaces."""
+    text = re.sub(r"[\u201c\u201d\u201e\u00ab\u00bb]", '"', text)
+    text = re.sub(r"[\u2018\u2019\u201a`]", "'", text)
+    return re.sub(r"\s+", " ", text).strip()
+
+
 def _title(title: str, limit: int = 80) -> str:
     return title if len(title) <= limit else title[: limit - 1].rsplit(" ", 1)[0] + "\u2026"
 
 
-def _outlet_phrase(p: Passage) -> str | None:
+def _outlet_phrase(p: Passage, quoted: list[str]) -> str | None:
     """'the Daily Express', 'The Straits Times (Reuters)', 'SouthFront and the Daily Express'; None when
-    no outlet is known."""
+    no outlet is known. A near-duplicate copy's outlet is named only when the copy really carries every
+    `quoted` sentence word for word: near-duplicates can differ in exactly the quoted sentence, and the
+    citation check read only `p`."""
     names: list[str] = []
     for q in (p, *p.also_in):
         if q.outlet == UNKNOWN_OUTLET or not q.outlet:
+            continue
+        if q is not p and not all(_verbatim(s) in _verbatim(q.text) for s in quoted):
             continue
         n = q.outlet if q.outlet.lower().startswith("the ") or " " not in q.outlet else f"the {q.outlet}"
         if q.agency and q.agency.lower() not in q.outlet.lower():

@@ -161,3 +161,26 @@ def test_a_pronoun_speaker_is_resolved_inside_the_paragraph(checker):
 def test_a_changed_number_in_a_real_paragraph_is_not_supported(checker, passages):
     s = checker.support("Russia occupies around a half of Ukraine.", passages[2])
     assert not checker.supports(s) and s.conflict.startswith("quantity"), s
+
+
+def test_a_wire_copy_is_named_only_when_it_carries_the_quoted_sentence_verbatim():
+    """Near-duplicate copies merged into one passage (retrieve.py) are quoted as "According to X and Y"
+    only when Y's copy really has the quoted words; otherwise only the checked paragraph's outlet."""
+    from dataclasses import replace
+
+    from assistant.answer import Answerer
+    from assistant.config import Settings
+
+    from .answer_fixtures import retrieve
+
+    answerer = Answerer(Settings(), embedder())
+    q = "How much of Ukraine's territory does Russia control?"
+    ps = retrieve(q)
+    top = next(p for p in ps if "fifth" in p.text)
+    same = replace(top, id="same", source="same.txt", outlet="Example Times", agency=None,
+                   text=top.text.replace("\u2019", "'").replace(" ", "  "))  # typography differs only
+    edited = replace(top, id="edited", source="edited.txt", outlet="Other Gazette", agency=None,
+                     text=top.text.replace("a fifth", "a quarter"))
+    ans = answerer.answer(q, [replace(top, also_in=(same, edited)) if p is top else p for p in ps])
+    wire = next(s for s in split_marked(ans.text)[0] if "Russia occupies around a fifth" in s)
+    assert "Example Times" in wire and "Other Gazette" not in ans.text
