@@ -1,16 +1,26 @@
 """Claim checking: per indexed article, does it support, contradict or not mention a claim?
 
-Offline path: the claim is split into parts (stance.decompose); every sentence of every article is
-annotated with its speaker (stance.annotate) and embedded once (cached); per part and article the
-sentences closest in meaning are judged by stance.judge (meaning + numbers, durations, dates, places,
-negation, antonyms, attribution). With an LLM, the same candidate sentences go to the LLM through
+Offline path: the claim is split into parts (stance.decompose). Candidate articles are the ones the
+hybrid search returns for any part (`candidate_k` paragraphs per part, near-duplicates merged); only
+those are read, annotated with speakers (stance.annotate) and embedded (cached per source and paragraph
+ids, so an edited article is re-read and an unchanged one never re-embedded). Per part and candidate
+article the sentences closest in meaning are judged by stance.judge (meaning + numbers, durations, dates,
+places, negation, antonyms, attribution). With an LLM, the same candidate sentences go to the LLM through
 prompts/claim_judge.md; its verdict counts only if it quotes candidate sentences that really exist.
+
+Every other indexed article is not_mentioned without being read: if the search ranks none of its
+paragraphs among the best for the claim, no sentence of it addresses the claim closely enough to decide.
+The cost of a check is therefore bounded by `candidate_k`, not by the size of the index. Verdicts stay
+one per indexed article (outlet-filtered) up to `list_all_max` articles; past that, `verdicts` lists only
+the candidate articles and the summary counts the unlisted rest as silent (a 10k-row table of
+"not mentioned" helps nobody, and building it would be the only per-article cost left).
 """
 from __future__ import annotations
 
 import json
 import logging
 import re
+from collections import Counter, OrderedDict
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
@@ -19,22 +29,24 @@ import numpy as np
 
 from .models import Citation, ClaimCheck, Passage, SourceInfo, SourceVerdict
 from .stance import (ClaimPart, PairJudgment, SpokenSentence, TermStats, annotate, content_terms, coverage, decompose,
-                     judge)
+                     judge, term_set)
 
 log = logging.getLogger(__name__)
 
 PROMPT_PATH = Path(__file__).resolve().parent.parent / "prompts" / "claim_judge.md"
 NOT_IN_CORPUS = "not in the indexed articles"
+NOT_RETRIEVED = "no paragraph of this article is among those retrieved for the claim"
 _RANK = {"contradicts": 2, "supports": 1, "not_mentioned": 0}
 
 
 @dataclass
 class _Article:
     info: SourceInfo
-    fingerprint: tuple[str, ...]
+    fingerprint: frozenset[str]  # paragraph ids: they hash the paragraph text, so they change with it
     passages: list[Passage]
     sentences: list[SpokenSentence]
     vectors: np.ndarray  # (n_sentences, dim) unit vectors
+    df: Counter  # term -> number of sentences containing it (for TermStats over the candidates)
 
 
 @dataclass(frozen=True)
@@ -46,10 +58,14 @@ class _Candidate:
 
 
 class ClaimChecker:
-    """`check(claim, outlet=None) -> ClaimCheck`; one verdict per indexed article (outlet-filtered)."""
+    """`check(claim, outlet=None) -> ClaimCheck`; one verdict per indexed article (outlet-filtered; only
+    the retrieved candidates past `list_all_max` articles, see the module docstring)."""
 
     candidates_per_source = 6  # sentences judged per part and article (and shown to the LLM)
+    candidate_k = 40  # paragraphs retrieved per claim part; their articles are the ones read
     max_paragraphs_embedded = 150  # longer articles: only paragraphs `search` ranks for the claim
+    list_all_max = 200  # above this many indexed articles, verdicts list only the candidates
+    max_cached_articles = 1000  # least recently used articles are dropped past this (~40 MB of vectors)
 
     def __init__(self, settings, embedder, search: Callable, paragraphs: Callable, sources: Callable, llm=None):
         self.settings = settings
@@ -58,63 +74,102 @@ class ClaimChecker:
         self._paragraphs = paragraphs
         self._sources = sources
         self.llm = llm
-        self._articles: dict[str, _Article] = {}
+        self._articles: OrderedDict[str, _Article] = OrderedDict()
         self._prompt: str | None = None
-        self._stats: tuple[tuple[str, ...], TermStats] | None = None
 
     # ---------------------------------------------------------------- public
     def check(self, claim: str, outlet: str | list[str] | None = None) -> ClaimCheck:
         claim = " ".join((claim or "").split())
         parts = decompose(claim)
         infos = _filter_outlet(self._sources(), outlet)
-        arts = [a for a in (self._article(i, claim) for i in infos) if a is not None]
-        stats = self._term_stats(arts)
+        hits = self._retrieve(parts, infos if outlet else None)
+        by_source = {i.source: i for i in infos}
+        arts = [a for a in (self._article(by_source[s], ps, claim) for s, ps in hits.items() if s in by_source)
+                if a is not None]
+        read = {a.info.source for a in arts}
+        unread = [i for i in infos if i.source not in read]
+        listed_unread = unread if len(infos) <= self.list_all_max else []
+        stats = _term_stats(arts)
         part_vecs = self.embedder.embed_texts([p.content for p in parts])
         numbering = _Numbering()
         per_part: list[tuple[str, tuple[SourceVerdict, ...]]] = []
-        by_source: dict[str, list[SourceVerdict]] = {a.info.source: [] for a in arts}
+        verdicts_of: dict[str, list[SourceVerdict]] = {i.source: [] for i in [a.info for a in arts] + listed_unread}
         for part, vec in zip(parts, part_vecs):
             verdicts = []
             for art in arts:
                 cands = self._candidates(part, vec, art, stats)
                 v = self._llm_verdict(part, art, cands, numbering) if self.llm is not None else None
-                v = v or _offline_verdict(part, art, cands, numbering)
-                verdicts.append(v)
-                by_source[art.info.source].append(v)
+                verdicts.append(v or _offline_verdict(part, art, cands, numbering))
+            verdicts += [_silent(i, part.text, NOT_RETRIEVED) for i in listed_unread]
+            for v in verdicts:
+                verdicts_of[v.source].append(v)
             per_part.append((part.text, tuple(_order(verdicts))))
-        combined = [_combine(by_source[a.info.source], a.info, len(parts)) for a in arts]
-        combined = _order(combined)
+        combined = _order([_combine(verdicts_of[i.source], i, len(parts)) for i in [a.info for a in arts] + listed_unread])
+        unlisted = len(unread) - len(listed_unread)
         return ClaimCheck(claim=claim, parts=tuple(p.text for p in parts), verdicts=tuple(combined),
-                          summary=_summary(combined, per_part if len(parts) > 1 else None),
+                          summary=_summary(combined, per_part if len(parts) > 1 else None, unlisted),
                           part_verdicts=tuple(per_part) if len(parts) > 1 else
                           ((parts[0].text, tuple(combined)),))
 
-    # ---------------------------------------------------------------- sentences of an article (cached)
-    def _article(self, info: SourceInfo, claim: str) -> _Article | None:
+    # ---------------------------------------------------------------- candidate articles
+    def _retrieve(self, parts: list[ClaimPart], infos: list[SourceInfo] | None) -> dict[str, list[Passage]]:
+        """source -> its retrieved paragraphs, articles in order of their best hit (union over the parts).
+        With an outlet filter the search is restricted to those articles' sources (which also covers
+        an agency's articles published under other outlets)."""
+        if infos is not None and not infos:
+            return {}
+        restrict = [i.source for i in infos] if infos is not None else None
+        out: dict[str, list[Passage]] = {}
+        for query in dict.fromkeys(p.text for p in parts if p.text.strip()):
+            try:
+                found = self._search(query, k=self.candidate_k, source=restrict)
+            except Exception as exc:  # e.g. a too-long claim part: check the others rather than fail
+                log.warning("claim search failed for %r (%s)", query[:80], exc)
+                continue
+            for p in found:
+                seen = out.setdefault(p.source, [])
+                if all(q.id != p.id for q in seen):
+                    seen.append(p)
+        return out
+
+    def _article(self, info: SourceInfo, hits: list[Passage], claim: str) -> _Article | None:
+        """The candidate article's sentences and vectors: from the cache when its registry entry is
+        unchanged and it still holds every retrieved paragraph id (ids hash the text, so an edited
+        paragraph the claim retrieves forces a re-read); else one `paragraphs` read, embedded once."""
+        cached = self._articles.get(info.source)
+        hit_ids = {p.id for p in hits}
+        if cached is not None and cached.info == info and hit_ids <= cached.fingerprint:
+            self._articles.move_to_end(info.source)
+            return cached
+        if info.paragraphs > self.max_paragraphs_embedded:
+            # Long article: embed only the paragraphs retrieval finds for this claim (not cached: the
+            # subset depends on the claim).
+            more = self._search(claim, k=20, source=info.source)
+            by_id = {p.id: p for p in [*hits, *more]}
+            passages = sorted(by_id.values(), key=lambda p: (p.paragraph, p.part))
+            return self._build(info, passages)
         passages = self._paragraphs(info.source)
         if not passages:
             return None
-        if len(passages) > self.max_paragraphs_embedded:
-            # Long article: embed only the paragraphs retrieval finds for this claim (plus cache them).
-            hits = {p.paragraph for p in self._search(claim, k=20, source=info.source)}
-            passages = [p for p in passages if p.paragraph in hits]
-        fingerprint = tuple(p.id for p in passages)
-        cached = self._articles.get(info.source)
-        if cached and cached.fingerprint == fingerprint:
+        fingerprint = frozenset(p.id for p in passages)
+        if cached is not None and cached.fingerprint == fingerprint:
+            cached.info = info
+            self._articles.move_to_end(info.source)
             return cached
-        sentences = annotate([p.text for p in passages])
-        vectors = self.embedder.embed_texts([s.text for s in sentences]) if sentences else np.zeros((0, 384))
-        art = _Article(info, fingerprint, passages, sentences, np.asarray(vectors, dtype=np.float32))
-        if len(passages) == len(self._paragraphs(info.source)) or len(self._articles) < 1000:
-            self._articles[info.source] = art
+        art = self._build(info, passages)
+        self._articles[info.source] = art
+        while len(self._articles) > self.max_cached_articles:
+            self._articles.popitem(last=False)
         return art
 
-    def _term_stats(self, arts: list[_Article]) -> TermStats:
-        """Term rarity over every cached sentence (recomputed only when the articles change)."""
-        key = tuple(sorted(s for s in self._articles))
-        if self._stats is None or self._stats[0] != key:
-            self._stats = (key, TermStats.from_texts(s.text for a in self._articles.values() for s in a.sentences))
-        return self._stats[1]
+    def _build(self, info: SourceInfo, passages: list[Passage]) -> _Article:
+        sentences = annotate([p.text for p in passages])
+        vectors = self.embedder.embed_texts([s.text for s in sentences]) if sentences else np.zeros((0, 384))
+        df: Counter = Counter()
+        for s in sentences:
+            df.update(term_set(s.text))
+        return _Article(info, frozenset(p.id for p in passages), passages, sentences,
+                        np.asarray(vectors, dtype=np.float32), df)
 
     def _candidates(self, part: ClaimPart, vec: np.ndarray, art: _Article, stats: TermStats) -> list[_Candidate]:
         if not art.sentences:
@@ -192,6 +247,21 @@ class _Numbering:
         return Citation(self._seen[key], passage, quote)
 
 
+def _term_stats(arts: list[_Article]) -> TermStats:
+    """Term rarity over the candidate articles' sentences: what is common among the articles that
+    discuss the claim's topic says little about whether a sentence addresses this claim."""
+    st = TermStats()
+    for a in arts:
+        st.n += len(a.sentences)
+        for term, c in a.df.items():
+            st.df[term] = st.df.get(term, 0) + c
+    return st
+
+
+def _silent(info: SourceInfo, part: str, reason: str) -> SourceVerdict:
+    return SourceVerdict(info.source, info.outlet, info.title, "not_mentioned", 0.0, (), part=part, reason=reason)
+
+
 def _offline_verdict(part: ClaimPart, art: _Article, cands: list[_Candidate], numbering) -> SourceVerdict:
     deciding = [c for c in cands if c.judgment.stance != "not_mentioned"]
     if not deciding:
@@ -241,9 +311,10 @@ def _count(verdicts, stance: str) -> str:
     return f"{len(names)} {noun} ({', '.join(dict.fromkeys(names))})"
 
 
-def _summary(verdicts: list[SourceVerdict], per_part) -> str:
-    silent = sum(v.stance == "not_mentioned" for v in verdicts)
-    if silent == len(verdicts):
+def _summary(verdicts: list[SourceVerdict], per_part, unlisted: int = 0) -> str:
+    """`unlisted`: articles not retrieved for the claim and left out of `verdicts` (a large index)."""
+    silent = sum(v.stance == "not_mentioned" for v in verdicts) + unlisted
+    if silent == len(verdicts) + unlisted:
         head = NOT_IN_CORPUS[0].upper() + NOT_IN_CORPUS[1:]
     else:
         n_sup = sum(v.stance == "supports" for v in verdicts)

@@ -216,6 +216,13 @@ _QUAL = rf"(?:(?P<q>{_MORE}|{_LESS}|{_ABOUT})\s+)?"
 
 def quantities(text: str) -> list[Quantity]:
     """Durations, fractions/percentages, counted nouns, years and calendar dates in `text`."""
+    return list(_quantities(text))
+
+
+@lru_cache(maxsize=50000)
+def _quantities(text: str) -> tuple[Quantity, ...]:
+    # Cached: a claim check judges the same candidate sentences against every part and rule (the
+    # regex scan was the largest single cost of a check).
     t = text.replace("\u2013", "-").replace("\u2014", "-")
     out: list[Quantity] = []
     used: list[tuple[int, int]] = []
@@ -305,7 +312,7 @@ def quantities(text: str) -> list[Quantity]:
         lo, hi = _interval(v, m.group("q") or "")
         out.append(Quantity("count", stem(unit), lo, hi, m.group(0)))
         used.append(m.span())
-    return out
+    return tuple(out)
 
 
 def quantity_conflicts(claim: str, sentence: str) -> list[tuple[Quantity, Quantity]]:

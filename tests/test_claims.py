@@ -11,6 +11,7 @@ from assistant.stance import (annotate, decompose, judge, parse_attribution, qua
                               speaker_of, split_sentences)
 
 CLAIMS = Path(__file__).parent / "data" / "claims.jsonl"
+DOCUMENTS = Path(__file__).parent.parent / "documents"
 
 
 def stance(claim: str, sentence: str, sim: float = 0.7, speaker: str | None = None, context: str = "") -> str:
@@ -224,8 +225,15 @@ def _fake_checker(llm=None):
         return [Passage(id=f"{src}-{i}", source=src, outlet=src[0].upper() + " News", title=src, paragraph=i + 1,
                         text=t) for i, t in enumerate(docs[src])]
 
+    def search(query, k=10, source=None, **_):
+        # keyword overlap stands in for the hybrid search: it decides which articles are candidates
+        words = {w for w in query.lower().split() if len(w) > 3}
+        hits = [p for src in docs if source is None or src in source for p in passages(src)
+                if words & set(p.text.lower().replace(",", " ").split())]
+        return hits[:k]
+
     infos = [SourceInfo(s, s[0].upper() + " News", s, len(p), 10) for s, p in docs.items()]
-    return ClaimChecker(None, _BagEmbedder(), lambda *a, **k: [], passages, lambda: infos, llm=llm)
+    return ClaimChecker(None, _BagEmbedder(), search, passages, lambda: infos, llm=llm)
 
 
 def test_checker_returns_one_verdict_per_source_with_the_deciding_sentence():
@@ -286,3 +294,84 @@ def test_labelled_claims_macro_accuracy(built_assistant):
         print(f"  FAIL {f['source']}: {f['expected']} -> {f['got']} | {f['claim']} | {f['reason']}")
     assert res["macro_recall"] >= 0.85
     assert res["latency_p95"] < 1.0
+
+
+# ---------------------------------------------------------------- scale: only candidate articles are read
+
+_TOPICS = {
+    "weather": "Heavy rain is expected across the {place} region on {day}, forecasters said, with winds of {n} mph.",
+    "football": "{place} United beat the visitors {n}-1 on {day} after a late goal from the captain.",
+    "markets": "Shares in {place} fell {n} per cent on {day} as investors weighed the central bank's next move.",
+    "food": "A new bakery in {place} sold {n} loaves on its opening {day}, the owner told local reporters.",
+    "transport": "Rail services between {place} and the coast were cut on {day}; {n} trains were cancelled.",
+    "politics": "The {place} council voted {n} to 4 on {day} to approve the budget for new schools.",
+}
+_PLACES = ["Leeds", "Lyon", "Porto", "Graz", "Turin", "Ghent", "Malmo", "Cork", "Bergen", "Brno"]
+_DAYS = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday"]
+
+
+def _write_generated_articles(folder: Path, n: int) -> None:
+    """n small unrelated local-news articles (3 paragraphs each), as front-matter .txt files."""
+    folder.mkdir(parents=True, exist_ok=True)
+    topics = list(_TOPICS.items())
+    for i in range(n):
+        topic, template = topics[i % len(topics)]
+        paras = [template.format(place=_PLACES[(i + j) % len(_PLACES)], day=_DAYS[(i + j) % 5], n=i + j + 2)
+                 + f" Report {i}-{j}." for j in range(3)]
+        head = f"---\ntitle: Local {topic} report {i}\noutlet: Gen Daily {i % 7}\ndate: 2025-03-{i % 28 + 1:02d}\n---\n"
+        (folder / f"gen_{i:04d}.txt").write_text(head + f"Local {topic} report {i}\n\n" + "\n\n".join(paras) + "\n",
+                                                 encoding="utf-8")
+
+
+@pytest.mark.e2e
+def test_a_check_over_hundreds_of_articles_reads_only_the_retrieved_ones(tmp_path):
+    """305 indexed articles: the checker reads (and embeds) only the articles the search returns for the
+    claim, finds the supporting source among them, and counts every other article as silent."""
+    from assistant import Assistant
+    from assistant.claims import ClaimChecker
+
+    gen = tmp_path / "gen"
+    _write_generated_articles(gen, 300)
+    a = Assistant(documents_dir=DOCUMENTS, index_dir=tmp_path / "index")
+    report = a.ingest([gen])
+    assert len(report.added) == 300 and len(a.sources()) == 305
+
+    reads: list[str] = []
+
+    def counted_paragraphs(source):
+        reads.append(source)
+        return a.paragraphs(source)
+
+    checker = ClaimChecker(a.settings, a.embedder, a.search, counted_paragraphs, a.sources)
+    cc = checker.check("Hegseth said a return to Ukraine's pre-2014 borders is unrealistic.")
+    supporting = [v.source for v in cc.verdicts if v.stance == "supports"]
+    print(f"\nparagraphs() calls: {len(reads)} of {len(a.sources())} articles; "
+          f"{sum(s.startswith('gen_') for s in reads)} generated")
+    assert supporting == ["003_8d4f28670e7e466b.txt"]
+    assert len(reads) == len(set(reads)) <= ClaimChecker.candidate_k  # one read per candidate, no re-reads
+    retrieved = {p.source for p in a.search(cc.parts[0], k=ClaimChecker.candidate_k)}
+    assert set(reads) <= retrieved  # only articles the search returned for the claim were read
+    assert len(reads) < 100  # far from all 305
+    # 305 > list_all_max: verdicts list the candidates read; the summary counts all others as silent.
+    assert {v.source for v in cc.verdicts} == set(reads)
+    assert "304 silent" in cc.summary
+
+    # A second check of the same claim reads nothing (unchanged articles come from the cache); with a
+    # higher listing limit every indexed article gets a verdict, the unread ones silent with the reason.
+    first_reads = list(reads)
+    reads.clear()
+    checker.list_all_max = 1000
+    again = checker.check("Hegseth said a return to Ukraine's pre-2014 borders is unrealistic.")
+    assert reads == [] and [v.source for v in again.verdicts if v.stance == "supports"] == supporting
+    assert len(again.verdicts) == 305
+    unread = [v for v in again.verdicts if v.source not in first_reads]
+    assert len(unread) == 305 - len(first_reads)
+    assert all(v.stance == "not_mentioned" and "retrieved" in v.reason for v in unread)
+
+
+def test_past_the_listing_limit_only_candidates_are_listed_and_the_rest_counted_silent():
+    checker = _fake_checker()
+    checker.list_all_max = 1
+    cc = checker.check("The Alaska meeting lasted more than five hours")
+    assert [v.source for v in cc.verdicts] == ["a.txt"]  # b.txt was not retrieved: not listed ...
+    assert "1 silent" in cc.summary  # ... but counted
