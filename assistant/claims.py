@@ -89,11 +89,12 @@ class ClaimChecker:
         read = {a.info.source for a in arts}
         unread = [i for i in infos if i.source not in read]
         listed_unread = unread if len(infos) <= self.list_all_max else []
+        listed = [a.info for a in arts] + listed_unread
         stats = _term_stats(arts)
         part_vecs = self.embedder.embed_texts([p.content for p in parts])
         numbering = _Numbering()
         per_part: list[tuple[str, tuple[SourceVerdict, ...]]] = []
-        verdicts_of: dict[str, list[SourceVerdict]] = {i.source: [] for i in [a.info for a in arts] + listed_unread}
+        verdicts_of: dict[str, list[SourceVerdict]] = {i.source: [] for i in listed}
         for part, vec in zip(parts, part_vecs):
             verdicts = []
             for art in arts:
@@ -104,7 +105,7 @@ class ClaimChecker:
             for v in verdicts:
                 verdicts_of[v.source].append(v)
             per_part.append((part.text, tuple(_order(verdicts))))
-        combined = _order([_combine(verdicts_of[i.source], i, len(parts)) for i in [a.info for a in arts] + listed_unread])
+        combined = _order([_combine(verdicts_of[i.source], i, len(parts)) for i in listed])
         unlisted = len(unread) - len(listed_unread)
         return ClaimCheck(claim=claim, parts=tuple(p.text for p in parts), verdicts=tuple(combined),
                           summary=_summary(combined, per_part if len(parts) > 1 else None, unlisted),

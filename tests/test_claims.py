@@ -305,6 +305,9 @@ _TOPICS = {
     "food": "A new bakery in {place} sold {n} loaves on its opening {day}, the owner told local reporters.",
     "transport": "Rail services between {place} and the coast were cut on {day}; {n} trains were cancelled.",
     "politics": "The {place} council voted {n} to 4 on {day} to approve the budget for new schools.",
+    # on-topic distractors: they compete with the real articles in the search for the claim
+    "ukraine": "At a forum in {place} on {day}, {n} delegates debated Ukraine's borders, NATO and a return "
+               "to peace talks; Hegseth was not mentioned.",
 }
 _PLACES = ["Leeds", "Lyon", "Porto", "Graz", "Turin", "Ghent", "Malmo", "Cork", "Bergen", "Brno"]
 _DAYS = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday"]
