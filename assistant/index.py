@@ -111,6 +111,7 @@ class ParagraphIndex:
         # Every paragraph node by article, for BM25: read from Chroma once, then kept current by our own
         # writes, so a write costs a BM25 re-index but not a read-back of the whole collection.
         self._corpus: dict[str, list[TextNode]] | None = None
+        self._registry: tuple[int, int, dict] | None = None
         # The chat UI shares one index between threads: writes and corpus reads take turns.
         self.lock = threading.RLock()
 
@@ -181,8 +182,15 @@ class ParagraphIndex:
 
     # ---- registry
     def registry(self) -> dict[str, dict]:
+        """source -> its registry record. Cached until our next write, or until the record count changes
+        (another client of a shared server): claim checks and outlet filters read it on every call."""
+        cached = self._registry
+        if cached is not None and cached[0] == self.version and cached[1] == self.docs.count():
+            return dict(cached[2])
         got = self.docs.get(include=["metadatas"])
-        return {i: m for i, m in zip(got["ids"], got["metadatas"])}
+        reg = {i: m for i, m in zip(got["ids"], got["metadatas"])}
+        self._registry = (self.version, len(reg), reg)
+        return dict(reg)
 
     def sources(self) -> list[SourceInfo]:
         out = []
