@@ -111,7 +111,7 @@ def main(argv: list[str] | None = None) -> dict:
         if "speed" not in skip:
             sp = res["speed"] = {}
             log("embedding throughput grid")
-            sample = models.sample_texts(64 if args.quick else 512, a.settings.embed_context)
+            sample = models.sample_texts(64 if args.quick else 256, a.settings.embed_context)
             grid = [{"threads": 2, "batch": 32, "sorted": True}] if args.quick else [
                 {"threads": t, "batch": b, "sorted": True} for t in (1, 2) for b in (8, 32, 64)
             ] + [{"threads": 2, "batch": 32, "sorted": False}, {"threads": 2, "batch": 1, "sorted": False}]
@@ -140,7 +140,7 @@ def main(argv: list[str] | None = None) -> dict:
             reuse = None
             if res.get("retrieval") and a.settings.embed_model == models.MODELS[0]:
                 reuse = {m: res["retrieval"][m] for m in ("bm25", "dense", "hybrid")}
-            res["models"] = models.compare(questions, 64 if args.quick else 512, n_queries, reuse_default=reuse)
+            res["models"] = models.compare(questions, 64 if args.quick else 256, n_queries, reuse_default=reuse)
 
     if "scale" not in skip:
         res["scale"] = []
