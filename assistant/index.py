@@ -112,6 +112,7 @@ class ParagraphIndex:
         # writes, so a write costs a BM25 re-index but not a read-back of the whole collection.
         self._corpus: dict[str, list[TextNode]] | None = None
         self._registry: tuple[int, int, dict] | None = None
+        self._flat: tuple[int, list[TextNode]] | None = None
         # The chat UI shares one index between threads: writes and corpus reads take turns.
         self.lock = threading.RLock()
 
@@ -277,7 +278,9 @@ class ParagraphIndex:
                     grouped.setdefault(n.metadata["source"], []).append(n)
                 self._corpus = grouped
                 self.version += 1
-            return [n for nodes in self._corpus.values() for n in nodes]
+            if self._flat is None or self._flat[0] != self.version:  # flattened once per change, not per search
+                self._flat = (self.version, [n for nodes in self._corpus.values() for n in nodes])
+            return self._flat[1]
 
     def all_nodes(self, page: int = 5000) -> list[TextNode]:
         """Every paragraph node (for BM25), read in pages so a server is never asked for 100k at once."""

@@ -10,43 +10,23 @@ from __future__ import annotations
 
 import json
 import re
-import threading
 from datetime import datetime, timezone
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Callable
+from http.server import BaseHTTPRequestHandler
 
-Reply = Callable[[list[dict]], str]
+from tests.fake_http import LoopbackServer, Reply
 
 
 def _now() -> str:
     return datetime.now(timezone.utc).isoformat().replace("+00:00", "Z")
 
 
-class FakeOllama:
+class FakeOllama(LoopbackServer):
+    path_prefix = ""  # Ollama's base URL has no /v1
+
     def __init__(self, reply: str | Reply = "I cannot find this in the sources.", chunk_words: int = 1,
                  models: tuple[str, ...] = ("fake-model",)):
-        self.reply = reply
-        self.chunk_words = chunk_words
         self.models = models  # a request for any other model gets Ollama's 404 "model not found"
-        self.requests: list[dict] = []  # every JSON body received on /api/chat, in order
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
-
-    @property
-    def base_url(self) -> str:
-        host, port = self._server.server_address[:2]
-        return f"http://{host}:{port}"  # Ollama's base URL has no /v1
-
-    def __enter__(self) -> "FakeOllama":
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self._server.shutdown()
-        self._server.server_close()
-
-    def text_for(self, messages: list[dict]) -> str:
-        return self.reply(messages) if callable(self.reply) else self.reply
+        super().__init__(reply, chunk_words)
 
     def _handler(self):
         fake = self

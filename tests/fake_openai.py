@@ -10,37 +10,14 @@ from __future__ import annotations
 
 import json
 import re
-import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Callable
+from http.server import BaseHTTPRequestHandler
 
-Reply = Callable[[list[dict]], str]
+from tests.fake_http import LoopbackServer
 
 
-class FakeOpenAI:
-    def __init__(self, reply: str | Reply = "I cannot find this in the sources.", chunk_words: int = 1):
-        self.reply = reply
-        self.chunk_words = chunk_words
-        self.requests: list[dict] = []  # every JSON body received, in order
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
-
-    @property
-    def base_url(self) -> str:
-        host, port = self._server.server_address[:2]
-        return f"http://{host}:{port}/v1"
-
-    def __enter__(self) -> "FakeOpenAI":
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self._server.shutdown()
-        self._server.server_close()
-
-    def text_for(self, messages: list[dict]) -> str:
-        return self.reply(messages) if callable(self.reply) else self.reply
+class FakeOpenAI(LoopbackServer):
+    path_prefix = "/v1"
 
     def _handler(self):
         fake = self
