@@ -50,7 +50,11 @@ def ui(tmp_path_factory):
 
 @pytest.fixture
 def page(ui):
-    pg = open_chat(ui["browser"], ui["url"])
+    try:
+        pg = open_chat(ui["browser"], ui["url"])
+    except Exception as e:  # say why: the app's own log is the only witness
+        log = (ui["tmp"] / "chainlit.log").read_text(errors="replace")[-3000:]
+        raise AssertionError(f"the chat did not open: {e}\n--- chainlit.log (tail) ---\n{log}") from e
     yield pg
     pg.close()
 

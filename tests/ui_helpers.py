@@ -47,7 +47,8 @@ def running_app(env: dict[str, str], log_path: Path, timeout: float = 90.0) -> I
                 raise RuntimeError(f"chainlit exited with {proc.returncode}: {log_path.read_text()[-3000:]}")
             try:
                 with urllib.request.urlopen(url + "/", timeout=2) as r:
-                    if r.status == 200:
+                    # Our page, not another server that happened to take the port after free_port().
+                    if r.status == 200 and b"<title>Newsdesk</title>" in r.read(4096):
                         break
             except OSError:
                 pass
