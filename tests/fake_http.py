@@ -2,6 +2,7 @@
 manager, answering with a fixed text or a function of the chat messages."""
 from __future__ import annotations
 
+import re
 import threading
 from http.server import ThreadingHTTPServer
 from typing import Callable
@@ -35,5 +36,19 @@ class LoopbackServer:
     def text_for(self, messages: list[dict]) -> str:
         return self.reply(messages) if callable(self.reply) else self.reply
 
+    def chunks(self, text: str) -> list[str]:
+        """The reply cut into streamed pieces of `chunk_words` words (whitespace kept)."""
+        pieces = re.findall(r"\S+\s*|\s+", text)
+        return ["".join(pieces[i:i + self.chunk_words]) for i in range(0, len(pieces), self.chunk_words)]
+
     def _handler(self):  # pragma: no cover - each protocol defines its own
         raise NotImplementedError
+
+
+def source_number(messages: list[dict], snippet: str) -> int:
+    """The [n] the answer prompt gave the source paragraph containing `snippet`."""
+    system = messages[0]["content"]
+    for m in re.finditer(r'<source id="(\d+)"[^>]*>\n(.*?)\n</source>', system, re.S):
+        if snippet in m.group(2):
+            return int(m.group(1))
+    raise AssertionError(f"{snippet!r} not among the sources")

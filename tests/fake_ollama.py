@@ -9,7 +9,6 @@ which uses httpx) does the talking: request building, NDJSON parsing and HTTP er
 from __future__ import annotations
 
 import json
-import re
 from datetime import datetime, timezone
 from http.server import BaseHTTPRequestHandler
 
@@ -75,8 +74,7 @@ class FakeOllama(LoopbackServer):
                 self.send_header("Content-Type", "application/x-ndjson")
                 self.send_header("Transfer-Encoding", "chunked")
                 self.end_headers()
-                pieces = re.findall(r"\S+\s*|\s+", text)
-                groups = ["".join(pieces[i:i + fake.chunk_words]) for i in range(0, len(pieces), fake.chunk_words)]
+                groups = fake.chunks(text)
                 for g in groups:
                     self._line({"model": model, "created_at": _now(),
                                 "message": {"role": "assistant", "content": g}, "done": False})

@@ -9,7 +9,6 @@ it) does the talking: request building, SSE parsing and errors are exercised for
 from __future__ import annotations
 
 import json
-import re
 import time
 from http.server import BaseHTTPRequestHandler
 
@@ -53,8 +52,7 @@ class FakeOpenAI(LoopbackServer):
                 self.send_header("Content-Type", "text/event-stream")
                 self.send_header("Cache-Control", "no-cache")
                 self.end_headers()
-                pieces = re.findall(r"\S+\s*|\s+", text)
-                groups = ["".join(pieces[i:i + fake.chunk_words]) for i in range(0, len(pieces), fake.chunk_words)]
+                groups = fake.chunks(text)
                 first = True
                 for g in groups:
                     delta = {"role": "assistant", "content": g} if first else {"content": g}

@@ -12,6 +12,7 @@ from assistant.llm import build_llm
 
 from .answer_fixtures import corpus, embedder, injection_passages, retrieve
 from .fake_openai import FakeOpenAI
+from .fake_http import source_number
 
 Q = "What did Hegseth say about NATO?"
 
@@ -31,17 +32,9 @@ def test_build_llm_follows_the_settings():
     assert isinstance(build_llm(Settings(llm_provider="ollama", llm_model="llama3")), Ollama)
 
 
-def _source_no(messages, snippet):
-    system = messages[0]["content"]
-    for m in re.finditer(r'<source id="(\d+)"[^>]*>\n(.*?)\n</source>', system, re.S):
-        if snippet in m.group(2):
-            return int(m.group(1))
-    raise AssertionError(f"{snippet!r} not among the sources")
-
-
 def test_generated_answer_is_checked_renumbered_and_streamed():
     def reply(messages):
-        n = _source_no(messages, "does not believe that NATO membership")
+        n = source_number(messages, "does not believe that NATO membership")
         return (f"Hegseth said the United States does not believe NATO membership for Ukraine is a realistic "
                 f"outcome of a negotiated settlement [{n}]. Hegseth also said Ukraine will join NATO in 2026 [{n}]. "
                 f"He spoke before a meeting of the Ukraine Defence Contact Group [{n}][17].")
@@ -92,7 +85,7 @@ def test_llm_saying_it_cannot_find_the_answer_is_an_honest_not_found():
 
 
 def test_non_streaming_reply_also_goes_through_the_check():
-    with FakeOpenAI(lambda m: f"Russia occupies around a fifth of Ukraine [{_source_no(m, 'around a fifth')}].") as s:
+    with FakeOpenAI(lambda m: f"Russia occupies around a fifth of Ukraine [{source_number(m, 'around a fifth')}].") as s:
         q = "How much of Ukraine does Russia occupy?"
         ans = answerer_for(s).answer(q, retrieve(q))
     assert ans.answered and ans.text == "Russia occupies around a fifth of Ukraine [1]."

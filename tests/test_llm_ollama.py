@@ -13,21 +13,14 @@ from assistant.llm import build_llm
 
 from .answer_fixtures import DOCUMENTS, corpus, embedder, retrieve
 from .fake_ollama import FakeOllama
+from .fake_http import source_number
 
 Q = "What did Hegseth say about NATO?"
 QUOTE = "does not believe that NATO membership"
 
 
-def _source_no(messages, snippet):
-    system = messages[0]["content"]
-    for m in re.finditer(r'<source id="(\d+)"[^>]*>\n(.*?)\n</source>', system, re.S):
-        if snippet in m.group(2):
-            return int(m.group(1))
-    raise AssertionError(f"{snippet!r} not among the sources")
-
-
 def _reply(messages):
-    n = _source_no(messages, QUOTE)
+    n = source_number(messages, QUOTE)
     return (f"Hegseth said the United States does not believe NATO membership for Ukraine is a realistic "
             f"outcome of a negotiated settlement [{n}]. Hegseth also said Ukraine will join NATO in 2026 [{n}]. "
             f"He spoke before a meeting of the Ukraine Defence Contact Group [{n}][17].")
