@@ -45,18 +45,16 @@ class Assistant:
         if getattr(self.index, "corrupt_moved_to", None):
             self.notices.append(f"The index was unreadable; it was moved to {self.index.corrupt_moved_to} "
                                 "and rebuilt.")
-        if self.index.incompatible:
-            if self.settings.chroma_url:
-                raise IndexStateError(f"Cannot use the shared index: {self.index.incompatible}. Run "
-                                      "`assistant reindex` to rebuild it with this version.")
-            self.notices.append(f"Rebuilt the index: {self.index.incompatible}.")
-            paths = [m.get("path") for m in self.index.registry().values() if m.get("path")]
-            self.index.reset()
-            self._ingest_paths([p for p in paths if Path(p).exists()])
+        if self.index.incompatible and self.settings.chroma_url and sync:  # `reindex` opens with sync=False
+            raise IndexStateError(f"Cannot use the shared index: {self.index.incompatible}. Run "
+                                  "`assistant reindex` to rebuild it with this version.")
         self.searcher = HybridSearcher(self.index, self.settings)
         self._answerer = None
         self._claims = None
         self.last_sync: IngestReport | None = None
+        if self.index.incompatible and not self.settings.chroma_url:
+            self.notices.append(f"Rebuilt the index: {self.index.incompatible}.")
+            self.last_sync = self.reindex()
         if sync:
             self.last_sync = self.sync_documents()
 

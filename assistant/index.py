@@ -99,6 +99,16 @@ def node_to_passage(node, score: float = 0.0) -> Passage:
     )
 
 
+def _to_nodes(got: dict) -> list[TextNode]:
+    """A Chroma `get` result (ids, documents, metadatas) back into LlamaIndex nodes."""
+    nodes = []
+    for i, doc, md in zip(got["ids"], got["documents"], got["metadatas"]):
+        node = metadata_dict_to_node(md, text=doc)
+        node.id_ = i
+        nodes.append(node)
+    return nodes
+
+
 class ParagraphIndex:
     """Owns the Chroma client, both collections and the write path (embedding in batches)."""
 
@@ -287,18 +297,9 @@ class ParagraphIndex:
         nodes: list[TextNode] = []
         total = self.paragraphs.count()
         for offset in range(0, total, page):
-            got = self.paragraphs.get(include=["documents", "metadatas"], limit=page, offset=offset)
-            for i, doc, md in zip(got["ids"], got["documents"], got["metadatas"]):
-                node = metadata_dict_to_node(md, text=doc)
-                node.id_ = i
-                nodes.append(node)
+            nodes += _to_nodes(self.paragraphs.get(include=["documents", "metadatas"], limit=page, offset=offset))
         return nodes
 
     def nodes_of(self, source: str) -> list[TextNode]:
-        got = self.paragraphs.get(where={"source": source}, include=["documents", "metadatas"])
-        nodes = []
-        for i, doc, md in zip(got["ids"], got["documents"], got["metadatas"]):
-            node = metadata_dict_to_node(md, text=doc)
-            node.id_ = i
-            nodes.append(node)
+        nodes = _to_nodes(self.paragraphs.get(where={"source": source}, include=["documents", "metadatas"]))
         return sorted(nodes, key=lambda n: (n.metadata["paragraph"], n.metadata.get("part", 1)))
