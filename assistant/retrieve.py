@@ -154,8 +154,11 @@ class HybridSearcher:
         return m
 
     def retrievers(self, filters: Filters, k: int):
-        """(dense, bm25) retrievers for one query; bm25 is None when nothing can match."""
+        """(dense, bm25) retrievers for one query; bm25 is None when nothing can match, both when the
+        index is empty (the corpus check already asked Chroma for its count: no second call)."""
         state = self._ensure_bm25()
+        if not state.nodes:
+            return None, None
         mask = self._mask(state, filters)
         dense = self.vector_index.as_retriever(similarity_top_k=k, filters=filters.llama())
         if mask is not None and state.nodes:
@@ -172,10 +175,10 @@ class HybridSearcher:
         return dense, bm25
 
     def search(self, query: str, k: int, filters: Filters, mode: str = "hybrid") -> list[Passage]:
-        if self.index.count() == 0:
-            return []
         cand = max(self.settings.candidate_k, k * 3)
         dense, bm25 = self.retrievers(filters, cand)
+        if dense is None:  # empty index
+            return []
         if mode == "dense":
             nodes = dense.retrieve(query)
         elif mode == "bm25":
