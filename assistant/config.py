@@ -58,6 +58,10 @@ class Settings(BaseSettings):
     )
 
     # --- questions and answers
+    answer_model: Path | None = Field(
+        Path(__file__).resolve().parent / "data" / "answer_model.json",
+        description="Fitted answer/abstain model of the extractive engine (benchmarks/fit_answer.py); unset = "
+                    "the rule scores.")
     max_question_chars: int = Field(2000, description="Longer questions are rejected with a clear error.")
     llm_provider: Literal["none", "openai", "ollama"] = Field(
         "none", description="Answer engine: none = extractive (offline), openai = any OpenAI-compatible server, ollama."

@@ -341,32 +341,14 @@ _NEG = re.compile(r"\b(?:not|no|never|none|nobody|nothing|neither|nor|without|ca
                   r"refuses?|refused|refusing|rul(?:ed|es|ing|e) out|rejects?|rejected|denie[sd]|deny|"
                   r"fail(?:s|ed)? to|far from|lack of|absence of)\b|n['\u2019]t\b", re.I)
 
-_ANTONYMS = [
-    ("realistic", "unrealistic"), ("likely", "unlikely"), ("possible", "impossible"), ("legal", "illegal"),
-    ("able", "unable"), ("agree", "disagree"), ("accept", "reject"), ("approve", "reject"),
-    ("approve", "scrap"), ("ahead", "scrap"), ("proceed", "scrap"), ("adopt", "scrap"), ("adopt", "abandon"), ("win", "lose"), ("won", "lost"),
-    ("increase", "decrease"), ("rise", "fall"), ("raise", "cut"), ("support", "oppose"), ("back", "oppose"),
-    ("allow", "ban"), ("allow", "forbid"), ("permit", "forbid"), ("include", "exclude"), ("admit", "expel"),
-    ("readmit", "expel"), ("join", "leave"), ("strong", "weak"), ("success", "failure"), ("succeed", "fail"),
-    ("open", "closed"), ("cold", "warm"), ("friend", "enemy"), ("ally", "enemy"), ("long", "short"),
-    ("longer", "shorter"), ("more", "less"), ("more", "fewer"), ("start", "end"), ("confirm", "deny"),
-    ("praise", "criticize"), ("praise", "criticise"), ("optimistic", "pessimistic"), ("large", "small"),
-    ("high", "low"), ("easy", "difficult"), ("positive", "negative"), ("true", "false"), ("willing", "unwilling"),
-    ("ready", "unready"), ("constructive", "destructive"), ("productive", "unproductive"), ("welcome", "condemn"),
-    ("agree", "refuse"), ("accept", "refuse"), ("expand", "shrink"), ("gain", "loss"), ("gain", "lose"),
-    ("victory", "defeat"), ("peaceful", "violent"), ("guilty", "innocent"), ("present", "absent"),
-    ("first", "last"), ("before", "after"), ("earlier", "later"), ("hawkish", "dovish"), ("tough", "soft"),
-    ("isolated", "embraced"), ("succeeded", "failed"), ("breakthrough", "deadlock"), ("withdraw", "deploy"),
-    ("cooperate", "confront"), ("cooperation", "confrontation"), ("escalate", "deescalate"),
-    ("escalation", "de-escalation"), ("recognise", "reject"), ("recognize", "reject"), ("lift", "impose"),
-    ("remove", "impose"), ("end", "prolong"), ("swift", "slow"), ("quick", "slow"), ("fast", "slow"),
-    ("neutral", "aligned"), ("sign", "refuse"), ("granted", "denied"), ("right", "wrong"), ("big", "small"),
-    # the state of an event or a plan: done / going ahead vs dropped / played down
-    ("raise", "downplay"), ("heighten", "downplay"), ("hype", "downplay"), ("proceed", "scrap"),
-    ("proceed", "cancel"), ("proceed", "abandon"), ("proceed", "shelve"), ("sign", "scrap"), ("finalize", "scrap"),
-    ("approve", "cancel"), ("hold", "cancel"), ("hold", "postpone"), ("gone", "return"), ("lose", "regain"),
-    ("lost", "regain"), ("lost", "recover"), ("include", "expel"), ("readmit", "exclude"), ("stand", "retreat"),
-]
+def _pairs(name: str) -> list[tuple[str, str]]:
+    from .text.nlp import DATA
+
+    rows = (DATA / name).read_text(encoding="utf-8").splitlines()
+    return [tuple(r.split()[:2]) for r in rows if r.strip() and not r.startswith("#") and len(r.split()) >= 2]
+
+
+_ANTONYMS = _pairs("antonyms.txt")
 _ANT: dict[str, set[str]] = {}
 for _a, _b in _ANTONYMS:
     _ANT.setdefault(stem(_a), set()).add(stem(_b))

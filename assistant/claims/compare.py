@@ -1,0 +1,245 @@
+"""Aligned comparison of a claim with one evidence sentence, read with spaCy.
+
+Embeddings and word overlap call "Sales fell 12%" and "Sales rose 12%" the same sentence; this module
+looks at the parts that decide a claim, aligned by the parse:
+
+* amounts - MONEY, PERCENT, CARDINAL, QUANTITY and match scores ("3-1") attached to the same word (the
+  verb or noun they belong to: "forfeit $50 million" vs "forfeit $500 million");
+* direction - the claim's verb or comparative against its opposite (data/antonyms.txt: rise/fall,
+  beat/lose, tighten/ease, above/below ...);
+* roles - the same verb with subject and object swapped ("Liverpool beat Arsenal" vs "Arsenal beat
+  Liverpool");
+* places - a place the claim names that the article never mentions, where the sentence names another.
+
+`conflicts()` returns what the sentence states differently; the caller decides whether the sentence is
+about the same event (similarity, key terms) before treating a conflict as a contradiction.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+
+from ..text.nlp import DATA, parse
+
+_AMOUNT_LABELS = {"MONEY": "money", "PERCENT": "percent", "CARDINAL": "count", "QUANTITY": "quantity"}
+_SCALE = {"thousand": 1e3, "million": 1e6, "billion": 1e9, "trillion": 1e12, "hundred": 100}
+_WORDS = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9,
+          "ten": 10, "eleven": 11, "twelve": 12, "thirteen": 13, "fourteen": 14, "fifteen": 15, "sixteen": 16,
+          "seventeen": 17, "eighteen": 18, "nineteen": 19, "twenty": 20, "thirty": 30, "forty": 40, "fifty": 50,
+          "sixty": 60, "seventy": 70, "eighty": 80, "ninety": 90, "dozen": 12}
+_SCORE = re.compile(r"\b(\d{1,3})\s*[-\u2013]\s*(\d{1,3})\b")
+
+
+@lru_cache(maxsize=1)
+def _opposites() -> dict[str, set[str]]:
+    out: dict[str, set[str]] = {}
+    for line in (DATA / "antonyms.txt").read_text(encoding="utf-8").splitlines():
+        parts = line.split()
+        if len(parts) >= 2 and not line.startswith("#"):
+            a, b = parts[0].lower(), parts[1].lower()
+            out.setdefault(a, set()).add(b)
+            out.setdefault(b, set()).add(a)
+    return out
+
+
+def _value(text: str) -> float | None:
+    t = text.lower().replace(",", "")
+    m = re.search(r"\d+(?:\.\d+)?", t)
+    if m:
+        v = float(m.group(0))
+    else:
+        words = [w for w in re.findall(r"[a-z]+", t) if w in _WORDS]
+        if not words:
+            return None
+        v = float(sum(_WORDS[w] for w in words))
+    for w, scale in _SCALE.items():
+        if re.search(rf"\b{w}\b", t) or (w == "million" and re.search(r"\d\s*m\b", t)) or \
+                (w == "billion" and re.search(r"\d\s*bn\b", t)):
+            v *= scale
+    return v
+
+
+@dataclass(frozen=True)
+class Amount:
+    kind: str  # money | percent | count | quantity | score
+    value: float | tuple
+    text: str
+    anchor: frozenset[str]  # lemmas of the words it belongs to (governing verb/noun, its noun)
+
+
+def _anchor(span) -> frozenset[str]:
+    """The words an amount belongs to: the noun it counts, the verb/noun governing it."""
+    root = span.root
+    out = set()
+    head = root.head
+    hops = 0
+    while head is not None and hops < 3:
+        if head.pos_ in ("NOUN", "VERB", "PROPN") and head.i not in range(span.start, span.end):
+            out.add(head.lemma_.lower())
+            if head.pos_ == "VERB":
+                break
+        if head.head is head:
+            break
+        head = head.head
+        hops += 1
+    for c in root.children:
+        if c.pos_ == "NOUN" and c.i >= span.end:
+            out.add(c.lemma_.lower())
+    nxt = span.end
+    if nxt < len(span.doc) and span.doc[nxt].pos_ == "NOUN":
+        out.add(span.doc[nxt].lemma_.lower())
+    return frozenset(w for w in out if w.isalpha() and w not in ("be", "have"))
+
+
+def amounts(doc) -> list[Amount]:
+    out = []
+    for e in doc.ents:
+        kind = _AMOUNT_LABELS.get(e.label_)
+        if kind is None:
+            continue
+        if _SCORE.search(e.text):
+            continue
+        v = _value(e.text)
+        if v is not None:
+            out.append(Amount(kind, v, e.text, _anchor(e)))
+    for m in _SCORE.finditer(doc.text):
+        span = doc.char_span(m.start(), m.end(), alignment_mode="expand")
+        if span is not None and not re.search(r"\d{4}", m.group(0)):
+            out.append(Amount("score", (int(m.group(1)), int(m.group(2))), m.group(0), _anchor(span)))
+    return out
+
+
+def _same_value(a: Amount, b: Amount) -> bool:
+    if a.kind == "score":
+        return a.value == b.value or a.value == tuple(reversed(b.value))  # "3-1" and "1-3" tell one result
+    return abs(a.value - b.value) <= 0.02 * max(abs(a.value), abs(b.value), 1e-9)
+
+
+def _svo(doc) -> list[tuple[str, str, str]]:
+    """(subject, verb lemma, object) name triples; passives are turned active."""
+    def name(tok):
+        for e in doc.ents:
+            if e.start <= tok.i < e.end:
+                return e.text.lower()
+        return tok.lemma_.lower() if tok.pos_ in ("PROPN", "NOUN") else None
+
+    out = []
+    for v in doc:
+        if v.pos_ not in ("VERB", "AUX"):
+            continue
+        subj = obj = None
+        for c in v.children:
+            if c.dep_ == "nsubj":
+                subj = name(c)
+            elif c.dep_ in ("dobj", "attr"):
+                obj = name(c)
+            elif c.dep_ == "nsubjpass":
+                obj = name(c)
+            elif c.dep_ == "agent":
+                pobj = next((x for x in c.children if x.dep_ == "pobj"), None)
+                subj = name(pobj) if pobj is not None else subj
+        if subj and obj and subj != obj:
+            out.append((subj, v.lemma_.lower(), obj))
+    return out
+
+
+def conflicts(claim: str, sentence: str, article_text: str = "") -> list[str]:
+    """What `sentence` states differently from `claim`, part by aligned part (see the module doc)."""
+    c, s = parse(claim), parse(sentence)
+    out: list[str] = []
+    # amounts: a claim amount whose slot (same kind, a shared anchor word) holds another value
+    s_amounts = amounts(s)
+    for a in amounts(c):
+        rivals = [b for b in s_amounts if b.kind == a.kind and (a.anchor & b.anchor or a.kind == "score")]
+        if rivals and not any(_same_value(a, b) for b in s_amounts if b.kind == a.kind):
+            out.append(f"{a.kind}: claim '{a.text}' vs source '{rivals[0].text}'")
+    # direction: the claim's word against its opposite, where the claim's own word is absent
+    opp = _opposites()
+    s_lemmas = {t.lemma_.lower() for t in s} | {t.lower_ for t in s}
+    negated = any(t.dep_ == "neg" or t.lower_ in ("no", "never", "not") for t in c)
+    for t in ([] if negated else c):  # a negated claim with the opposite word agrees ("not realistic")
+        if t.pos_ not in ("VERB", "ADJ", "ADV", "ADP", "NOUN"):
+            continue
+        words = {t.lemma_.lower(), t.lower_}
+        if words & s_lemmas:
+            continue
+        hit = next((o for w in words for o in opp.get(w, ()) if o in s_lemmas and o not in words), None)
+        if hit:
+            out.append(f"opposite: claim '{t.text}' vs source '{hit}'")
+            break
+    # roles: same verb, subject and object swapped
+    s_triples = _svo(s)
+    for subj, verb, obj in _svo(c):
+        for s2, v2, o2 in s_triples:
+            if v2 == verb and _same_name(subj, o2) and _same_name(obj, s2):
+                out.append(f"roles: claim '{subj} {verb} {obj}' vs source '{s2} {v2} {o2}'")
+    # places: the claim's place is nowhere in the article, the sentence names another
+    if article_text:
+        art = article_text.lower()
+        c_places = [e for e in _located(c) if not _mentioned(e.text, art)]
+        s_places = [e.text for e in _located(s) if not _mentioned(e.text, claim.lower())]
+        if c_places and s_places:
+            out.append(f"place: claim '{c_places[0].text}' vs source '{s_places[0]}'")
+    return out
+
+
+def _located(doc) -> list:
+    """Places in a location slot: the object of in/at/near/outside, or an "X-based" modifier."""
+    out = []
+    for e in doc.ents:
+        if e.label_ not in ("GPE", "LOC", "FAC"):
+            continue
+        root = e.root
+        if root.dep_ == "pobj" and root.head.lower_ in ("in", "at", "near", "outside", "inside"):
+            out.append(e)
+        elif e.end < len(doc) and doc[e.end].text in ("-", "\u2013") and e.end + 1 < len(doc) and \
+                doc[e.end + 1].lower_ == "based":
+            out.append(e)
+    return out
+
+
+def _mentioned(name: str, text_lower: str) -> bool:
+    words = [w for w in re.findall(r"[a-z0-9]+", name.lower()) if len(w) > 2 and w != "the"]
+    return bool(words) and all(re.search(rf"\b{re.escape(w)}", text_lower) for w in words)
+
+
+def _same_name(a: str, b: str) -> bool:
+    a, b = a.lower(), b.lower()
+    return a == b or a in b or b in a
+
+
+def absent_names(claim: str, article_text: str) -> list[str]:
+    """Names, products, events and years the claim states that the article never mentions: a claim with
+    such a name is about another event, so another number in the article does not contradict it."""
+    art = article_text.lower()
+    out = []
+    for e in parse(claim).ents:
+        if e.label_ in ("PERSON", "ORG", "PRODUCT", "EVENT", "WORK_OF_ART", "LAW", "FAC"):
+            words = [w for w in re.findall(r"[a-z0-9]+", e.text.lower()) if len(w) > 2 and w not in ("the",)]
+            if words and not all(w in art for w in words):
+                out.append(e.text)
+        elif e.label_ == "DATE":
+            years = re.findall(r"\b(?:19|20)\d\d\b", e.text)
+            if years and not any(y in art for y in years):
+                out.append(e.text)
+    return out
+
+
+def missing_amounts(claim: str, sentence: str) -> list[str]:
+    """The claim's amounts (money, percentages, counts, quantities, scores) that the sentence does not
+    state: a support must state them all. Dates and numbers inside names ("Crew-1") are not amounts."""
+    s_amounts = amounts(parse(sentence))
+    low = sentence.lower()
+    out = []
+    for a in amounts(parse(claim)):
+        if a.text.lower() in low or any(b.kind == a.kind and _same_value(a, b) for b in s_amounts) or \
+                any(b.kind in ("count", "quantity") and a.kind in ("count", "quantity") and _same_value(a, b)
+                    for b in s_amounts):
+            continue
+        out.append(a.text)
+    return out
+
+
+def has_amounts(text: str) -> bool:
+    return bool(amounts(parse(text)))

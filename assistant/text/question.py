@@ -1,0 +1,123 @@
+"""What a question asks for, read with the same spaCy pipeline as the articles.
+
+* ``wants`` - the entity labels an answer must contain (who -> PERSON/ORG, where -> GPE/LOC/FAC, when ->
+  DATE/TIME, how much money -> MONEY, what share -> PERCENT, how many -> CARDINAL/QUANTITY...), from
+  data/answer_types.json; empty for what/why/how questions, which any sentence may answer.
+* ``entities`` - the names, dates and amounts the question itself states: an answer about another
+  person, month or amount does not answer it.
+* ``speaker_words`` - for "what did the agency's administrator say", the description's head noun
+  ("administrator"), matched against the titles an article gives its people.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from .nlp import data_json, parse, word_list
+
+# Entity labels whose absence from the evidence means the evidence is about something else.
+SPECIFIC = {"PERSON", "ORG", "GPE", "LOC", "FAC", "NORP", "EVENT", "DATE", "MONEY", "PERCENT", "CARDINAL",
+            "QUANTITY", "PRODUCT", "WORK_OF_ART", "LAW", "TIME"}
+_VAGUE_NOUNS = {"way", "thing", "kind", "part", "time", "year", "day", "people", "number", "amount", "reason"}
+_QWORDS = {"what", "who", "whom", "whose", "which", "when", "where", "why", "how"}
+
+
+@dataclass(frozen=True)
+class QEntity:
+    text: str
+    label: str
+    tokens: tuple[str, ...]  # lower-case words that must appear in the evidence
+
+
+@dataclass(frozen=True)
+class QuestionInfo:
+    wants: frozenset[str]
+    answer_type: str  # who | where | when | money | percent | number | duration | other
+    entities: tuple[QEntity, ...]
+    speaker_words: frozenset[str]  # words describing a speaker named only by title, else empty
+    speaker: str | None = None  # name key of the person whose words are asked for ("what did Cook say")
+    nouns: tuple[str, ...] = ()  # common nouns the question is about ("inspectors", "title", "book")
+
+
+def answer_type(question: str) -> str:
+    low = question.lower()
+    if re.search(r"\bhow much\b.*\b(?:cost|costs|worth|spend|spent|pay|paid|raise|raised|earn|earned|fund|"
+                 r"funding|money|dollars?|budget|invest|invested|loan|fine|fined|damages?)\b|"
+                 r"\bwhat (?:is|was|were) the (?:value|cost|price|budget|fine)\b|\bhow much money\b", low):
+        return "money"
+    if re.search(r"\bwhat (?:percentage|percent|share|proportion|rate)\b|\bby how much\b|\bhow many percent\b|"
+                 r"\bwhat (?:was|is) the (?:\w+ )?rate\b", low):
+        return "percent"
+    if re.search(r"\bhow long\b|\bfor how many (?:hours|days|weeks|months|years)\b", low):
+        return "duration"
+    if re.search(r"\bhow (?:many|much|far|old|big|large|often|fast|high|deep|tall)\b|\bwhat (?:number|amount|sum|"
+                 r"figure|total|score)\b", low):
+        return "number"
+    if re.search(r"^\s*(?:and\s+)?when\b|\bwhat (?:date|day|year|month|time)\b|\bon which (?:date|day)\b|"
+                 r"\bin which (?:year|month)\b|\bwhen (?:did|was|were|will|is|does|do)\b", low):
+        return "when"
+    if re.search(r"^\s*(?:and\s+)?where\b|\bwhich (?:city|country|state|place|venue|region|town|county|island|"
+                 r"province|nation|countries|cities|states)\b|\bwhere (?:did|was|were|will|is|does|do)\b|"
+                 r"\bin what (?:city|country|state|place)\b", low):
+        return "where"
+    if re.search(r"^\s*(?:and\s+)?(?:who|whom)\b|\bwhich (?:company|companies|agency|official|person|team|"
+                 r"player|country's|organization|organisation|group|court|judge|leader|minister|athlete|"
+                 r"officials|agencies|firm|bank)\b", low):
+        return "who"
+    return "other"
+
+
+def analyse_question(question: str) -> QuestionInfo:
+    kind = answer_type(question)
+    types = data_json("answer_types.json")
+    wants = frozenset(types.get(kind, ()))
+    doc = parse(question)
+    ents = []
+    for e in doc.ents:
+        if e.label_ not in SPECIFIC:
+            continue
+        toks = tuple(t.lower_ for t in e if (t.is_alpha or t.like_num) and not t.is_stop and
+                     t.lower_ not in _QWORDS)
+        if toks:
+            ents.append(QEntity(e.text, e.label_, toks))
+    speaker, speaker_words = _asked_speaker(doc)
+    nouns = tuple(dict.fromkeys(t.lower_ for t in doc if t.pos_ == "NOUN" and t.is_alpha and not t.is_stop
+                                and not t.ent_type_ and t.lemma_.lower() not in _VAGUE_NOUNS))
+    return QuestionInfo(wants, kind, tuple(ents), frozenset(speaker_words), speaker, nouns)
+
+
+def _asked_speaker(doc) -> tuple[str | None, set[str]]:
+    """Whose words the question asks for: the subject of its speech verb ("What did Tim Cook say",
+    "How did the agency's acting chief describe ..."). A subject holding the wh-word ("Which politician
+    admitted ...") is what is asked, not a constraint; an organisation or place ("What does Tehran say")
+    is left to the ranking, because articles name institutions many ways."""
+    from .annotate import description_words, name_key
+
+    speech = word_list("speech_verbs.txt")
+    for t in doc:
+        if t.pos_ not in ("VERB", "AUX") or t.lemma_.lower() not in speech:
+            continue
+        subj = next((c for c in t.children if c.dep_ in ("nsubj", "nsubjpass")), None)
+        if subj is None:
+            continue
+        sub = list(subj.subtree)
+        if any(x.lower_ in _QWORDS or x.tag_ in ("WDT", "WP", "WP$") for x in sub):
+            return None, set()
+        people = [e for e in doc.ents if e.label_ == "PERSON" and sub[0].i <= e.start and e.end <= sub[-1].i + 1]
+        if people:
+            return name_key(people[-1].text) or None, set()
+        if subj.pos_ in ("PROPN",) or subj.ent_type_ in ("ORG", "GPE", "NORP"):
+            return None, set()
+        if subj.pos_ == "NOUN":
+            return None, description_words(sub)
+    return None, set()
+
+
+def present(entity: QEntity, text_lower: str) -> bool:
+    """Every word of the entity occurs in the text (word boundaries; digits compared without commas)."""
+    plain = text_lower.replace(",", "")
+    for tok in entity.tokens:
+        tok = tok.replace(",", "")
+        if not re.search(rf"(?<![\w]){re.escape(tok)}", plain):
+            return False
+    return True
