@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .models import Answer, Passage
-from .verify import CitationChecker, split_marked, strip_markers
+from .answer.verify import CitationChecker, split_marked, strip_markers
 
 _QUOTE = re.compile(r"\u201c([^\u201d]+)\u201d")
 

@@ -37,6 +37,10 @@ class Assistant:
 
         from .embeddings import LocalEmbedding
         from .index import ParagraphIndex
+        from .text import use_cache_folder
+
+        # Article analyses (sentences, speakers, entities) are kept beside the index, computed at ingest.
+        use_cache_folder(Path(self.settings.index_dir) / "analysis")
 
         self.embedder = LocalEmbedding(threads=self.settings.embed_threads, model=self.settings.embed_model,
                                        embed_batch_size=self.settings.embed_batch_size)
@@ -119,7 +123,22 @@ class Assistant:
         total = sum(len(a.paragraphs) for a in todo)
         with tqdm(total=total, desc="Indexing paragraphs", unit="para", disable=not show or not total) as bar:
             written = self.index.upsert(todo, progress=bar.update)
+        if todo:
+            self._analyse(todo, show)
         return IngestReport(tuple(added), tuple(updated), tuple(unchanged), tuple(skipped), written)
+
+    def _analyse(self, articles, show: bool) -> None:
+        """The NLP pass (spaCy: sentences, speakers, entities) once per new article, stored beside the
+        index, so no question waits for it. A failure here costs only speed: answers analyse on demand."""
+        from tqdm.auto import tqdm
+
+        from .text import article_info
+
+        for art in tqdm(articles, desc="Reading articles", unit="article", disable=not show):
+            try:
+                article_info([p.text for p in art.paragraphs])
+            except Exception as e:  # noqa: BLE001 - never lose an ingest for the analysis cache
+                log.warning("could not analyse %s now (%s); it will be analysed on first use", art.meta.source, e)
 
     def reindex(self, progress: bool | None = None) -> IngestReport:
         """Drop the index and rebuild it from documents_dir plus every file ingested from elsewhere."""
@@ -217,21 +236,25 @@ class Assistant:
             self._answerer = Answerer(self.settings, self.embedder, llm=self.llm, paragraphs=self.paragraphs)
         return self._answerer
 
-    def ask(self, question: str, k: int | None = None, **filters) -> Answer:
-        """A cited answer; `Answer.answered` is False (with `related` passages) when the corpus has none."""
+    def ask(self, question: str, k: int | None = None, engine: str | None = None, **filters) -> Answer:
+        """A cited answer; `Answer.answered` is False (with `related` passages) when the corpus has none.
+        `k`: passages read (default `answer_k`); `engine`: "extractive" or "llm" (default: the configured one)."""
         question = self._check_question(question)
-        return self.answerer.answer(question, self.search(question, k=k or self.settings.answer_k, **filters))
+        eng = self.answerer.get(engine)  # an unknown engine fails before any search
+        return eng.answer(question, self.search(question, k=k or self.settings.answer_k, **filters))
 
-    def ask_stream(self, question: str, k: int | None = None, **filters):
+    def ask_stream(self, question: str, k: int | None = None, engine: str | None = None, **filters):
         """Like `ask`, but yields verified text chunks; the final Answer is `.answer` on the stream."""
         question = self._check_question(question)
-        return self.answerer.stream(question, self.search(question, k=k or self.settings.answer_k, **filters))
+        eng = self.answerer.get(engine)
+        return eng.stream(question, self.search(question, k=k or self.settings.answer_k, **filters))
 
-    def chat(self, **filters):
-        """A conversation: follow-up questions are rewritten into stand-alone ones before retrieval."""
+    def chat(self, k: int | None = None, engine: str | None = None, **filters):
+        """A conversation: follow-up questions are rewritten into stand-alone ones before retrieval.
+        `k` and `engine` as for `ask`, for every turn."""
         from .chat import ChatSession
 
-        return ChatSession(self, **filters)
+        return ChatSession(self, k=k, engine=engine, **filters)
 
     def check_claim(self, claim: str, outlet: str | list[str] | None = None) -> ClaimCheck:
         """Per source: supports / contradicts / not_mentioned, with the evidence quoted."""

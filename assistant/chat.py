@@ -28,7 +28,7 @@ import re
 from dataclasses import replace
 from pathlib import Path
 
-from .answer import AnswerStream
+from .answer.base import AnswerStream
 from .models import Answer
 
 log = logging.getLogger(__name__)
@@ -406,14 +406,18 @@ def rule_rewrite(question: str, previous: list[str]) -> str:
 class ChatSession:
     """`ask(question) -> Answer`; the stand-alone rewrite is `Answer.standalone_question` when it differs."""
 
-    def __init__(self, assistant, **filters):
+    def __init__(self, assistant, k: int | None = None, engine: str | None = None, **filters):
         self.assistant = assistant
+        self.k = k
+        self.engine = engine
         self.filters = filters
         self.history: list[tuple[str, Answer]] = []
         self._standalone: list[str] = []
 
     @property
     def llm(self):
+        if self.engine == "extractive":
+            return None
         return getattr(self.assistant.answerer, "llm", None)
 
     def rewrite(self, question: str) -> str:
@@ -442,19 +446,18 @@ class ChatSession:
 
     def _retrieve(self, question: str):
         standalone = self.rewrite(question)
-        s = self.assistant.settings
-        k = s.answer_k  # answers read more passages than a search shows
+        k = self.k or self.assistant.settings.answer_k  # answers read more passages than a search shows
         passages = self.assistant.search(standalone, k=k, **self.filters)
         return standalone, passages
 
     def ask(self, question: str) -> Answer:
         standalone, passages = self._retrieve(question)
-        ans = self.assistant.answerer.answer(standalone, passages)
+        ans = self.assistant.answerer.answer(standalone, passages, engine=self.engine)
         return self._record(question, standalone, ans)
 
     def ask_stream(self, question: str) -> AnswerStream:
         standalone, passages = self._retrieve(question)
-        inner = self.assistant.answerer.stream(standalone, passages)
+        inner = self.assistant.answerer.stream(standalone, passages, engine=self.engine)
 
         def chunks(st: AnswerStream):
             yield from inner

@@ -49,6 +49,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("ask", help="a cited answer to one question")
     p.add_argument("question")
+    p.add_argument("--engine", choices=["extractive", "llm"],
+                   help="answer engine (default: llm when ASSISTANT_LLM_PROVIDER is set, else extractive)")
     _filters(p)
 
     p = sub.add_parser("chat", help="interactive questions with follow-ups (Ctrl-D to quit)")
@@ -106,6 +108,8 @@ def _print_report(report) -> None:
 def _print_answer(ans) -> None:
     if ans.standalone_question and ans.standalone_question != ans.question:
         print(f"(understood as: {ans.standalone_question})")
+    if ans.note:
+        print(f"({ans.note})")
     print(_wrap(ans.text, ""))
     if ans.citations:
         print("\nSources:")
@@ -185,7 +189,7 @@ def _run(a, args) -> int:
             print(_wrap(p.text))
         return 0
     if args.cmd == "ask":
-        ans = a.ask(args.question, k=args.k, **_filter_kwargs(args))
+        ans = a.ask(args.question, k=args.k, engine=args.engine, **_filter_kwargs(args))
         _dump(ans) if args.json else _print_answer(ans)
         return 0
     if args.cmd == "chat":

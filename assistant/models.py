@@ -122,6 +122,7 @@ class Answer:
     engine: Literal["extractive", "llm"] = "extractive"
     standalone_question: str | None = None  # the rewritten follow-up, in a chat
     dropped: tuple[str, ...] = ()  # sentences removed by the citation check
+    note: str | None = None  # what the user should know about how this answer was made (e.g. a fallback)
 
 
 Stance = Literal["supports", "contradicts", "not_mentioned"]

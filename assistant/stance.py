@@ -437,7 +437,7 @@ _SAY = (r"said|says|say|told|tells|stated|asked|posted|wrote|writes|declared|dec
 _NAME_WORD = r"(?:[A-Z][a-z][a-zA-Z'\u2019\-]*|[A-Z]\.)"  # "NOT US" in a headline is no name
 _TITLES = {"mr", "mrs", "ms", "dr", "president", "secretary", "minister", "ambassador", "advisor", "adviser",
            "senator", "chancellor", "general", "prime", "defence", "defense", "foreign", "former", "us", "u.s.",
-           "british", "russian", "ukrainian", "american", "press", "white", "house", "state", "treasury", "the",
+           "british", "american", "press", "white", "house", "state", "treasury", "the",
            "sir", "lord", "expert", "fellow", "leader", "spokesman", "spokeswoman", "envoy", "vice", "deputy"}
 _PRONOUNS = {"he", "she", "they"}
 
@@ -889,9 +889,14 @@ def places(text: str) -> set[str]:
 
 
 # A capital stands for its country in news prose ("Moscow's invasion"): never a substitution.
-_ALIASES = [{"russia", "moscow", "kremlin"}, {"ukrain", "kyiv", "kiev"}, {"us", "washington", "america"},
-            {"uk", "britain", "london"}, {"eu", "brussel", "europ"}, {"china", "beij"}, {"franc", "pari"},
-            {"germani", "berlin"}]
+def _alias_groups() -> list[set[str]]:
+    from .text.nlp import DATA
+
+    rows = (DATA / "place_aliases.txt").read_text(encoding="utf-8").splitlines()
+    return [{stem(w) for w in r.split()} for r in rows if r.strip() and not r.startswith("#")]
+
+
+_ALIASES = _alias_groups()
 
 
 def _same_entity(a: str, b: str) -> bool:

@@ -215,6 +215,8 @@ async def citation_elements(citations: Iterable[Citation], answer_text: str = ""
 def answer_markdown(ans: Answer) -> str:
     text = escape_keep_markers(ans.text)
     extra = []
+    if ans.note:
+        text = f"_{md_escape(ans.note)}_\n\n" + text
     if ans.standalone_question and ans.standalone_question.strip() != ans.question.strip():
         extra.append(f"_Searched for: {md_escape(ans.standalone_question)}_")
     if not ans.answered and ans.related:
@@ -282,34 +284,6 @@ def _filters() -> dict[str, Any]:
     return cl.user_session.get("filters") or {}
 
 
-class _SessionAssistant:
-    """One chat's view of the shared Assistant: its own number of sources and answer engine.
-
-    ChatSession reads `settings.answer_k` and `answerer` from the assistant it is given; everything else
-    (index, search, paragraphs) is the shared instance."""
-
-    _extractive = None  # one extractive Answerer per process, for chats that opt out of the LLM
-
-    def __init__(self, base, k: int, engine: str):
-        self._base = base
-        self.settings = base.settings.model_copy(update={"top_k": max(1, int(k)), "answer_k": max(1, int(k))})
-        self._engine = engine
-
-    def __getattr__(self, name):
-        return getattr(self._base, name)
-
-    @property
-    def answerer(self):
-        if self._engine == "extractive" and self._base.settings.uses_llm:
-            if _SessionAssistant._extractive is None:
-                from assistant.answer import Answerer
-
-                _SessionAssistant._extractive = Answerer(self._base.settings, self._base.embedder, llm=None,
-                                                         paragraphs=self._base.paragraphs)
-            return _SessionAssistant._extractive
-        return self._base.answerer
-
-
 _SEARCH_FILTERS = ("outlet", "date_from", "date_to")
 
 
@@ -318,10 +292,9 @@ async def _new_chat(filters: dict[str, Any]):
 
     a = await get_assistant()
     cl.user_session.set("filters", filters)
-    view = _SessionAssistant(a, filters.get("k") or a.settings.answer_k,
-                             filters.get("engine") or ("llm" if a.settings.uses_llm else "extractive"))
-    cl.user_session.set("chat", ChatSession(view, **{k: v for k, v in filters.items()
-                                                     if k in _SEARCH_FILTERS and v}))
+    cl.user_session.set("chat", ChatSession(a, k=max(1, int(filters.get("k") or a.settings.answer_k)),
+                                            engine=filters.get("engine") or None,
+                                            **{k: v for k, v in filters.items() if k in _SEARCH_FILTERS and v}))
 
 
 def _corpus_facts(a) -> tuple[list, list[str], str | None]:

@@ -108,7 +108,7 @@ def main(argv=None) -> int:
     ap.add_argument("--margin", type=float, default=0.25)
     ap.add_argument("--out", type=Path, default=OUT)
     args = ap.parse_args(argv)
-    from assistant.answer import GATE_FEATURES, gate_features, analyse
+    from assistant.answer import GATE_FEATURES, analyse, gate_features
 
     Xs, ys, qids, qs_by, per_q = [], [], [], {}, []
     for split in ("dev", "bundled"):

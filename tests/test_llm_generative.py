@@ -75,7 +75,8 @@ def test_an_llm_obeying_an_injected_instruction_is_caught_by_the_check():
         a = answerer_for(server)
         q = "How many observers would the monitoring mission have?"
         ans = a.answer(q, retrieve(q, k=3) + injection_passages())
-    assert not ans.answered and ans.text == NOT_FOUND and "PWNED" in ans.dropped[0]
+    # the injected reply is dropped; the user gets the extractive answer, told why
+    assert "PWNED" not in ans.text and "PWNED" in ans.dropped[0] and ans.note and ans.engine == "extractive"
 
 
 def test_llm_saying_it_cannot_find_the_answer_is_an_honest_not_found():
@@ -96,3 +97,29 @@ def test_an_unreachable_server_is_a_clear_error():
     a = Answerer(s, embedder(), llm=build_llm(s))
     with pytest.raises(LLMError, match="ASSISTANT_LLM_BASE_URL"):
         a.answer(Q, retrieve(Q))
+
+
+def test_a_line_that_only_restates_the_question_is_no_answer():
+    """Seen with a real small model (Gemma 3 270M): 'Question: What did Hegseth say about NATO [1]?'
+    passed the check and was the whole answer."""
+    with FakeOpenAI("Question: What did Hegseth say about NATO [1]?") as server:
+        ans = answerer_for(server).answer(Q, retrieve(Q, k=3))
+    assert "Question:" not in ans.text
+
+
+def test_an_answer_that_cannot_be_verified_falls_back_to_the_extractive_one_and_says_so():
+    """A rambling model whose every sentence fails the check: the user is told, and gets the extractive
+    answer, not a false "I could not find this"."""
+    from assistant.answer.llm import UNVERIFIED_NOTE
+
+    ramble = ("NATO was founded in 1949 by twelve countries [1]. The alliance has its headquarters in a city "
+              "with many restaurants [2]. Many people enjoy summer holidays in the mountains [1].")
+    with FakeOpenAI(ramble) as server:
+        a = answerer_for(server)
+        ps = retrieve(Q, k=3) + [p for p in corpus() if "does not believe that NATO membership" in p.text]
+        stream = a.stream(Q, ps)
+        chunks = list(stream)
+    ans = stream.answer
+    assert ans.answered and ans.engine == "extractive" and ans.note == UNVERIFIED_NOTE
+    assert chunks[0].startswith(UNVERIFIED_NOTE) and ans.text != NOT_FOUND
+    assert any("1949" in d for d in ans.dropped)

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from assistant.verify import CitationChecker, render, split_marked, strip_markers, verify
+from assistant.answer.verify import CitationChecker, render, split_marked, strip_markers, verify
 
 from .answer_fixtures import corpus, embedder
 

@@ -32,7 +32,7 @@ from ..models import Citation, ClaimCheck, Passage, SourceInfo, SourceVerdict
 from ..text import spoken_sentences
 from ..text import article_info
 from .compare import absent_names, conflicts, has_amounts, missing_amounts
-from ..stance import (ClaimPart, PairJudgment, SpokenSentence, TermStats, annotate, content_terms, coverage, decompose,
+from ..stance import (ClaimPart, PairJudgment, SpokenSentence, TermStats, content_terms, coverage, decompose,
                      judge, term_set)
 
 log = logging.getLogger(__name__)

@@ -33,8 +33,8 @@ from typing import Iterable
 
 import numpy as np
 
-from .models import Citation, Passage
-from .stance import (annotate, content_terms, name_substitution, negation_scopes, place_conflict,
+from ..models import Citation, Passage
+from ..stance import (annotate, content_terms, name_substitution, negation_scopes, place_conflict,
                      quantity_conflicts, speaker_of, split_sentences, stem, term_set)
 
 MARKER = re.compile(r"\s*\[(\d+(?:\s*[,;]\s*\d+)*)\]")
@@ -294,12 +294,23 @@ def _core(claim: str) -> str:
     return m.group(1) if m else claim
 
 
+def restates(sentence: str, question: str) -> bool:
+    """The sentence adds nothing to the question: no quotation and no content word the question lacks
+    (a generated "Question: What did Hegseth say about NATO?" cites a paragraph and claims nothing)."""
+    if re.search(r"[\u201c\"]", sentence):
+        return False
+    q = set(content_terms(question)) | _FRAME_STEMS | {"question", "answer"}
+    new = [t for t in content_terms(sentence) if t not in q]
+    return not new or sentence.rstrip().endswith("?")
+
+
 @dataclass
 class VerifiedAnswer:
     """Accumulates checked sentences; usable incrementally (streaming) or at once (`verify`)."""
 
     checker: CitationChecker
     passages: list[Passage]
+    question: str = ""  # a sentence that only restates it makes no claim ("Question: What did X say [1]?")
     sentences: list[str] = field(default_factory=list)
     dropped: list[str] = field(default_factory=list)
     corrected: list[tuple[str, list[int], list[int]]] = field(default_factory=list)
@@ -313,6 +324,9 @@ class VerifiedAnswer:
             return None
         if len(re.findall(r"[A-Za-z0-9]+", claim)) < 3:
             # "PWNED", "Yes.": no statement a paragraph could support, even if it contains the word.
+            self.dropped.append(claim)
+            return None
+        if self.question and restates(claim, self.question):
             self.dropped.append(claim)
             return None
         valid = [n for n in dict.fromkeys(cited) if 1 <= n <= len(self.passages)]
