@@ -149,11 +149,46 @@ def run_claims(a, cs: list[dict], files: list[Path], show_failures: bool) -> dic
     return out
 
 
+def run_citations(a, pairs: list[dict], show_failures: bool) -> dict:
+    """The citation check on labelled (sentence, paragraph, supported?) pairs: verbatim sentences,
+    faithful paraphrases and near-misses (one thing wrong)."""
+    from collections import Counter
+
+    from .common import norm
+
+    checker = a.answerer.checker
+    c: Counter = Counter()
+    failures = []
+    for row in pairs:
+        want = norm(row["contains"])
+        passage = next((p for p in a.paragraphs(row["source"]) if want in norm(p.text)), None)
+        if passage is None:
+            c["unlocated"] += 1
+            continue
+        got = checker.supports(checker.support(row["sentence"], passage))
+        key = ("accepted" if got else "rejected", row["kind"], "supported" if row["supported"] else "unsupported")
+        c[key] += 1
+        if got != row["supported"]:
+            failures.append(f"{row['id']} [{row['kind']}] expected {'accept' if row['supported'] else 'reject'}: "
+                            f"{row['sentence']}")
+    sup = [k for k in c if isinstance(k, tuple) and k[2] == "supported"]
+    uns = [k for k in c if isinstance(k, tuple) and k[2] == "unsupported"]
+    out = {"pairs": sum(v for k, v in c.items() if isinstance(k, tuple)),
+           "false_rejections": sum(c[k] for k in sup if k[0] == "rejected"),
+           "supported": sum(c[k] for k in sup),
+           "false_acceptances": sum(c[k] for k in uns if k[0] == "accepted"),
+           "unsupported": sum(c[k] for k in uns),
+           "by_kind": {f"{k[1]}/{k[0]}": v for k, v in sorted(c.items()) if isinstance(k, tuple)}}
+    if show_failures:
+        out["failures"] = failures
+    return out
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--split", choices=["dev", "test", "bundled"], default="dev")
     ap.add_argument("--failures", action="store_true", help="print failures (refused for --split test)")
-    ap.add_argument("--only", choices=["questions", "claims"], help="run one half")
+    ap.add_argument("--only", choices=["questions", "claims", "citations"], help="run one part")
     ap.add_argument("--fresh", action="store_true", help="rebuild the split's index")
     ap.add_argument("--json", type=Path, help="write the full result here")
     args = ap.parse_args(argv)
@@ -164,7 +199,7 @@ def main(argv=None) -> int:
     print(f"{args.split}: {len(files)} articles, {len(qs)} questions, {len(cs)} claims "
           f"(index ready in {time.perf_counter() - t:.1f} s)")
     res = {"split": args.split, "articles": len(files)}
-    if args.only != "claims":
+    if args.only in (None, "questions"):
         r = res["questions"] = run_questions(a, qs, show)
         print(f"answers: recall {r['citation_recall']:.3f} precision {r['citation_precision']:.3f} "
               f"facts {r['fact_coverage']:.3f} abstention {r['abstention_accuracy']:.3f} "
@@ -175,13 +210,19 @@ def main(argv=None) -> int:
                   f"facts {v['facts']:.2f} abst {v['abstention']:.2f}")
         for f in r.get("failures", []):
             print("   FAIL", f)
-    if args.only != "questions":
+    if args.only in (None, "claims"):
         r = res["claims"] = run_claims(a, cs, files, show)
         print(f"claims: macro accuracy {r['macro_accuracy']:.3f} contradiction recall "
               f"{r['contradiction_recall']:.3f} accuracy {r['accuracy']:.3f} p95 {r['p95_s']*1000:.0f} ms")
         print(r["matrix_text"])
         for k, v in r["by_kind"].items():
             print(f"   {k:24s} claims={v['n']:3d} all-sources-right {v['correct']:.2f}")
+        for f in r.get("failures", []):
+            print("   FAIL", f)
+    if args.only in (None, "citations") and args.split != "bundled":
+        r = res["citations"] = run_citations(a, split_set(args.split)[3], show)
+        print(f"citation check: {r['pairs']} pairs; false rejections {r['false_rejections']}/{r['supported']}, "
+              f"false acceptances {r['false_acceptances']}/{r['unsupported']}  {r['by_kind']}")
         for f in r.get("failures", []):
             print("   FAIL", f)
     if args.json:

@@ -60,6 +60,15 @@ class AnswerModel:
                    float(gate["threshold"]) if gate else 0.5)
 
 
+# The small spaCy model often tags "42 million euros" or "two-tenths of a percentage point" as a plain
+# CARDINAL (or nothing): the unit word still says what kind of number it is.
+_UNIT_WORDS = {
+    "money": re.compile(r"[$\u00a3\u20ac\u00a5]|\b(?:dollars?|euros?|pounds?|yen|yuan|rupees?|francs?|pesos?|"
+                        r"rubles?|roubles?|won|shekels?|dinars?|cents?)\b", re.I),
+    "percent": re.compile(r"%|\bper ?cent\b|\bpercentage points?\b", re.I),
+}
+
+
 def answer_features(q: Question, sents: list[_Sentence], passages: list[Passage], ctx: "_Context | None",
                     para_best: list[float], context: list[str]) -> np.ndarray:
     """One row of FEATURES per sentence: what the question asks for (answer type, speaker, the names,
@@ -91,7 +100,10 @@ def answer_features(q: Question, sents: list[_Sentence], passages: list[Passage]
         row = info.paragraphs[idx] if idx < len(info.paragraphs) else ()
         sinfo = row[s.position] if s.position < len(row) and row[s.position].text == s.text else None
         ents = sinfo.entities if sinfo else ()
-        type_match = any(e.label in qi.wants and e.text.lower() not in qlow for e in ents)
+        type_match = any(e.label in qi.wants and e.text.lower() not in qlow for e in ents) or \
+            bool(qi.answer_type in _UNIT_WORDS and _UNIT_WORDS[qi.answer_type].search(s.text) and
+                 re.search(r"\d|\b(?:one|two|three|four|five|six|seven|eight|nine|ten|hundred|thousand|million|"
+                           r"billion)\b", s.text, re.I))
         sp_match = bool(qi.speaker and s.speaker == qi.speaker)
         if not sp_match and qi.speaker_words and s.speaker not in (None, "?", "official"):
             sp_match = len(qi.speaker_words & set(info.titles(s.speaker))) >= need
