@@ -747,7 +747,7 @@ _UNIFORM = TermStats()
 # Words that name the same thing in news prose, so a sentence using one covers a claim using another:
 # "the summit" / "the talks" / "the meeting" corefer with the claim's event; a capital stands for its
 # country; "signed" / "finalized" / "agreed" all say a deal is done (polarity is judged separately).
-_EVENT_NOUNS = {stem(w) for w in ("summit", "meeting", "talks", "negotiations", "summits", "meetings")}
+_EVENT_NOUNS = {stem(w) for w in ("summit", "meeting", "talks", "negotiations", "summits", "meetings", "meet", "met")}
 
 
 @lru_cache(maxsize=20000)

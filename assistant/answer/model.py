@@ -142,7 +142,8 @@ def answer_features(q: Question, sents: list[_Sentence], passages: list[Passage]
         # An unresolved "he said" / "the official said" may still be the person asked about when the
         # paragraph (or the one before) names them; anyone else's words never answer "what did X say".
         if qi.speaker:
-            s.eligible = sp_match or (s.speaker in (None, "?") and qi.speaker in low_p)
+            # only X's own words answer "what did X say": X by name, or an unresolved "he said" next to X
+            s.eligible = sp_match or (s.speaker == "?" and qi.speaker in low_p)
         else:
             s.eligible = not sp_other
         # A who/where/when/how-many question is answered only by a sentence holding that kind of thing.

@@ -243,6 +243,9 @@ class ClaimChecker:
                 return PairJudgment("not_mentioned", 0.0, j.relevance,
                                     f"about another event (the article never mentions {other_event[0]})")
             return j
+        if j.stance == "contradicts" and j.reason.startswith("place:") and _dated_elsewhere(part.content, sentence):
+            # "met in Helsinki in 2018": another occurrence, dated; it does not contradict where they met now
+            return PairJudgment("not_mentioned", 0.0, j.relevance, f"another, dated event ({j.reason})")
         if j.stance == "contradicts" or j.relevance < self.align_floor:
             return j
         found = conflicts(part.content, sentence, article_text)
@@ -318,6 +321,12 @@ def _term_stats(arts: list[_Article]) -> TermStats:
         for term, c in a.df.items():
             st.df[term] = st.df.get(term, 0) + c
     return st
+
+
+def _dated_elsewhere(claim: str, sentence: str) -> bool:
+    """The sentence dates what it reports with a year the claim does not state."""
+    years = set(re.findall(r"\b(?:19|20)\d\d\b", sentence))
+    return bool(years - set(re.findall(r"\b(?:19|20)\d\d\b", claim)))
 
 
 def _silent(info: SourceInfo, part: str, reason: str) -> SourceVerdict:

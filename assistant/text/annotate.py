@@ -253,6 +253,11 @@ def analyse_article(paragraphs: list[str]) -> ArticleInfo:
             sp = res.person(subj) if subj is not None else None
             if sp is None and s.lstrip()[:1] in "\"\u201c" and res.last_speaker:
                 sp = res.last_speaker  # a quotation continuing the previous speaker
+            if sp is None and s.rstrip().endswith(":") and toks:
+                # "Trump placed responsibility on Zelensky and the EU:" introduces the quotation that follows
+                root = next((t for t in toks if t.dep_ == "ROOT"), None)
+                subj = next((c for c in root.children if c.dep_ == "nsubj"), None) if root is not None else None
+                sp = res.person(subj) if subj is not None else None
             ents = tuple(Entity(e.text, e.label_) for e in doc.ents if a <= e.start_char < b)
             row.append(SentenceInfo(s, pi, si, sp, ents, prev_text))
             if sp not in (None, "?", "official"):
