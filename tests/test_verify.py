@@ -184,3 +184,13 @@ def test_a_wire_copy_is_named_only_when_it_carries_the_quoted_sentence_verbatim(
     ans = answerer.answer(q, [replace(top, also_in=(same, edited)) if p is top else p for p in ps])
     wire = next(s for s in split_marked(ans.text)[0] if "Russia occupies around a fifth" in s)
     assert "Example Times" in wire and "Other Gazette" not in ans.text
+
+
+def test_the_embedding_cache_never_loses_a_vector_it_is_asked_for():
+    """Issue 13: filling the cache, then asking for an old text with new ones, raised KeyError."""
+    from .answer_fixtures import embedder
+
+    c = CitationChecker(embedder(), cache_size=50)
+    c.vectors([f"sentence {i}" for i in range(60)])
+    v = c.vectors(["sentence 1"] + [f"new {i}" for i in range(20)])
+    assert v.shape == (21, 384)

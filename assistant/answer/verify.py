@@ -27,6 +27,7 @@ a sentence checked against the most similar *other* paragraph of the corpus rare
 from __future__ import annotations
 
 import re
+import threading
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Iterable
@@ -134,18 +135,23 @@ class CitationChecker:
         self.t = thresholds or Thresholds()
         self._cache: dict[str, np.ndarray] = {}
         self._cache_size = cache_size
+        self._lock = threading.Lock()
 
     # ---- embeddings
     def vectors(self, texts: list[str]) -> np.ndarray:
-        missing = list(dict.fromkeys(t for t in texts if t not in self._cache))
-        if missing:
-            if len(self._cache) + len(missing) > self._cache_size:
-                self._cache.clear()
-            for t, v in zip(missing, self.embedder.embed_texts(missing)):
-                self._cache[t] = np.asarray(v, dtype=np.float32)
         if not texts:
             return np.zeros((0, 384), dtype=np.float32)
-        return np.stack([self._cache[t] for t in texts])
+        with self._lock:  # one checker serves every chat of a UI process
+            missing = list(dict.fromkeys(t for t in texts if t not in self._cache))
+            fresh = {t: np.asarray(v, dtype=np.float32)
+                     for t, v in zip(missing, self.embedder.embed_texts(missing))} if missing else {}
+            # Read this call's vectors before any eviction: clearing first and then reading texts cached
+            # earlier raised KeyError (issue 13).
+            out = np.stack([fresh[t] if t in fresh else self._cache[t] for t in texts])
+            if len(self._cache) + len(fresh) > self._cache_size:
+                self._cache.clear()
+            self._cache.update(fresh)
+        return out
 
     # ---- scoring
     def support(self, sentence: str, passage: Passage) -> Support:
