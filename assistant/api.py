@@ -121,20 +121,24 @@ class Assistant:
                 todo.append(art)
         show = self.progress if progress is None else progress
         total = sum(len(a.paragraphs) for a in todo)
-        with tqdm(total=total, desc="Indexing paragraphs", unit="para", disable=not show or not total) as bar:
-            written = self.index.upsert(todo, progress=bar.update)
-        if todo:
-            self._analyse(todo, show)
+        # The NLP pass runs beside the embedding/writes (onnxruntime and spaCy's numpy both release the
+        # GIL), so ingest waits for the slower of the two rather than for their sum.
+        from concurrent.futures import ThreadPoolExecutor
+
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            analysis = pool.submit(self._analyse, todo) if todo else None
+            with tqdm(total=total, desc="Indexing paragraphs", unit="para", disable=not show or not total) as bar:
+                written = self.index.upsert(todo, progress=bar.update)
+            if analysis is not None:
+                analysis.result()
         return IngestReport(tuple(added), tuple(updated), tuple(unchanged), tuple(skipped), written)
 
-    def _analyse(self, articles, show: bool) -> None:
+    def _analyse(self, articles) -> None:
         """The NLP pass (spaCy: sentences, speakers, entities) once per new article, stored beside the
         index, so no question waits for it. A failure here costs only speed: answers analyse on demand."""
-        from tqdm.auto import tqdm
-
         from .text import article_info
 
-        for art in tqdm(articles, desc="Reading articles", unit="article", disable=not show):
+        for art in articles:
             try:
                 article_info([p.text for p in art.paragraphs])
             except Exception as e:  # noqa: BLE001 - never lose an ingest for the analysis cache
