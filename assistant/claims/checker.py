@@ -87,7 +87,10 @@ class ClaimChecker:
         self._sources = sources
         self.llm = llm
         self._articles: OrderedDict[str, _Article] = OrderedDict()
-        self._prompt: str | None = None
+        from .judges import LLMJudge, RulesJudge
+
+        self.rules = RulesJudge()
+        self.judge = LLMJudge(llm) if llm is not None else self.rules
         self._titles: dict[str, set[str]] = {}  # the article being judged: person key -> title words
 
     # ---------------------------------------------------------------- public
@@ -112,8 +115,9 @@ class ClaimChecker:
             verdicts = []
             for art in arts:
                 cands = self._candidates(part, vec, art, stats)
-                v = self._llm_verdict(part, art, cands, numbering) if self.llm is not None else None
-                verdicts.append(v or _offline_verdict(part, art, cands, numbering))
+                v = self.judge.verdict(part, art, cands, numbering)
+                # an LLM judge that cannot decide (or fails) leaves the verdict to the rules
+                verdicts.append(v or self.rules.verdict(part, art, cands, numbering))
             verdicts += [_silent(i, part.text, NOT_RETRIEVED) for i in listed_unread]
             for v in verdicts:
                 verdicts_of[v.source].append(v)
@@ -255,47 +259,6 @@ class ClaimChecker:
         return PairJudgment("contradicts", score, j.relevance, "; ".join(found), tuple(found))
 
     # ---------------------------------------------------------------- LLM judge
-    def _llm_verdict(self, part: ClaimPart, art: _Article, cands: list[_Candidate], numbering) -> SourceVerdict | None:
-        if not cands:
-            return None
-        try:
-            prompt = self._prompt_text().format(
-                claim=part.text, speaker=part.speaker_name or "(none: the claim is not attributed)",
-                outlet=art.info.outlet, title=art.info.title,
-                sentences="\n".join(f"S{i + 1}: [speaker: {c.sentence.speaker or 'narrator'}] {c.sentence.text}"
-                                    for i, c in enumerate(cands)))
-            raw = str(self.llm.complete(prompt).text)
-            data = _parse_json(raw)
-        except Exception as exc:  # a flaky LLM must never break the offline answer
-            log.warning("LLM claim judge failed (%s); using the offline verdict", exc)
-            return None
-        if not isinstance(data, dict):
-            return None
-        stance = str(data.get("stance", "")).strip().lower()
-        if stance not in _RANK:
-            return None
-        picked = []
-        for ref in data.get("evidence") or []:
-            c = _resolve_evidence(ref, cands)
-            if c is not None and c not in picked:
-                picked.append(c)
-        if stance != "not_mentioned" and not picked:
-            return None  # no verdict without evidence: fall back to the rules
-        try:
-            conf = float(data.get("confidence", 0.7))
-        except (TypeError, ValueError):
-            conf = 0.7
-        conf = min(1.0, max(0.0, conf))
-        return SourceVerdict(art.info.source, art.info.outlet, art.info.title, stance,
-                             conf if stance != "not_mentioned" else 0.0,
-                             tuple(numbering.cite(c.passage, c.sentence.text) for c in picked),
-                             part=part.text, reason="LLM: " + str(data.get("reason", ""))[:300])
-
-    def _prompt_text(self) -> str:
-        if self._prompt is None:
-            self._prompt = PROMPT_PATH.read_text(encoding="utf-8")
-        return self._prompt
-
 
 # ---------------------------------------------------------------- helpers
 
@@ -331,21 +294,6 @@ def _dated_elsewhere(claim: str, sentence: str) -> bool:
 
 def _silent(info: SourceInfo, part: str, reason: str) -> SourceVerdict:
     return SourceVerdict(info.source, info.outlet, info.title, "not_mentioned", 0.0, (), part=part, reason=reason)
-
-
-def _offline_verdict(part: ClaimPart, art: _Article, cands: list[_Candidate], numbering) -> SourceVerdict:
-    deciding = [c for c in cands if c.judgment.stance != "not_mentioned"]
-    if not deciding:
-        return SourceVerdict(art.info.source, art.info.outlet, art.info.title, "not_mentioned", 0.0, (),
-                             part=part.text, reason="no sentence addresses this claim")
-    # The most relevant deciding sentence wins; a contradiction needs to be about as relevant as the best
-    # support to override it (an unrelated number elsewhere must not flip a clear support).
-    best = max(deciding, key=lambda c: (c.judgment.relevance, c.judgment.score))
-    same = [c for c in deciding if c.judgment.stance == best.judgment.stance]
-    same.sort(key=lambda c: c.judgment.score, reverse=True)
-    evidence = tuple(numbering.cite(c.passage, c.sentence.text) for c in same[:2])
-    return SourceVerdict(art.info.source, art.info.outlet, art.info.title, best.judgment.stance,
-                         round(best.judgment.score, 3), evidence, part=part.text, reason=best.judgment.reason)
 
 
 def _combine(verdicts: list[SourceVerdict], info: SourceInfo, n_parts: int) -> SourceVerdict:
