@@ -79,6 +79,7 @@ def answer_features(q: Question, sents: list[_Sentence], passages: list[Passage]
     rows = np.zeros((len(sents), len(FEATURES)), dtype=np.float64)
     singles: dict[int, ArticleInfo] = {}
     asked = bool(qi.speaker or qi.speaker_words)
+    years = re.findall(r"\b(?:19|20)\d\d\b", q.text)
     # The question's predicate: its content words that are not part of a name ("When is Faisal
     # Shahzad's trial scheduled to begin?" -> trial, schedul, begin). Unanswerable questions usually
     # share the names with the evidence, not the predicate.
@@ -129,6 +130,7 @@ def answer_features(q: Question, sents: list[_Sentence], passages: list[Passage]
         f[14] = sum(not present(e, art_lower) for e in ents_q) / n if ents_q else 0.0
         f[15] = 1.0 if len(s.text.split()) < 6 else 0.0
         f[16] = 1.0 if any(e.label == "PERSON" and not present(e, art_lower) for e in ents_q) else 0.0
+        s.off_subject = bool(f[16]) or any(y not in art_lower for y in years)
         if pred:
             ts, tp = term_set(s.text), term_set(low_p)
             f[17] = sum(t in ts for t in pred) / len(pred)

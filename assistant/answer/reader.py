@@ -29,6 +29,8 @@ class _Sentence:
     cov: float = 0.0
     feats: "np.ndarray | None" = None
     eligible: bool = True  # may answer a "what did X say" question: X (by name or title) is its speaker
+    # its article never mentions a person or a year the question names: it cannot be about that
+    off_subject: bool = False
 
 
 def _sentences(passages: list[Passage], speakers: dict[int, list[str | None]] | None = None) -> list[_Sentence]:
