@@ -22,6 +22,9 @@ from functools import lru_cache
 
 from ..text.nlp import DATA, parse
 
+# Reporting verbs: their negation is about the report, not the claim ("did not say" is not compared).
+_SPEECH = {"say", "tell", "state", "add", "write", "ask", "report", "note", "explain", "post", "tweet"}
+
 _AMOUNT_LABELS = {"MONEY": "money", "PERCENT": "percent", "CARDINAL": "count", "QUANTITY": "quantity"}
 _SCALE = {"thousand": 1e3, "million": 1e6, "billion": 1e9, "trillion": 1e12, "hundred": 100}
 _WORDS = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9,
@@ -168,6 +171,15 @@ def conflicts(claim: str, sentence: str, article_text: str = "") -> list[str]:
         if hit:
             out.append(f"opposite: claim '{t.text}' vs source '{hit}'")
             break
+    # negation: the same verb, negated in one and not the other ("does not welcome" vs "welcomes")
+    for t in c:
+        if t.pos_ != "VERB" or t.lemma_.lower() in _SPEECH:
+            continue
+        same = [x for x in s if x.pos_ == "VERB" and x.lemma_.lower() == t.lemma_.lower()]
+        if same and all(_negated(x) != _negated(t) for x in same):
+            out.append(f"negation: claim '{'not ' if _negated(t) else ''}{t.text}' vs source "
+                       f"'{'not ' if _negated(same[0]) else ''}{same[0].text}'")
+            break
     # roles: same verb, subject and object swapped
     s_triples = _svo(s)
     for subj, verb, obj in _svo(c):
@@ -207,6 +219,14 @@ def _located(doc) -> list:
 def _mentioned(name: str, text_lower: str) -> bool:
     words = [w for w in re.findall(r"[a-z0-9]+", name.lower()) if len(w) > 2 and w != "the"]
     return bool(words) and all(re.search(rf"\b{re.escape(w)}", text_lower) for w in words)
+
+
+def _negated(verb) -> bool:
+    """The verb is negated: "not"/"n't"/"never" on it or on its auxiliary ("cannot predict")."""
+    for x in (verb, *[c for c in verb.children if c.dep_ in ("aux", "auxpass")]):
+        if any(c.dep_ == "neg" or c.lower_ in ("never", "not", "n't") for c in x.children) or x.lower_ == "cannot":
+            return True
+    return False
 
 
 def _same_name(a: str, b: str) -> bool:
