@@ -1,7 +1,6 @@
 """Conversations: follow-ups are rewritten into stand-alone questions before retrieval."""
 from __future__ import annotations
 
-from types import SimpleNamespace
 
 import pytest
 
@@ -164,6 +163,16 @@ def test_chat_streaming_records_the_answer():
     assert len(chat.history) == 2
 
 
+def _llm_chat(reply, second: str):
+    """FIRST, then `second`, in a chat whose LLM is a real OpenAI-protocol server answering with `reply`."""
+    with FakeOpenAI(reply) as server:
+        s = Settings(llm_provider="openai", llm_base_url=server.base_url, llm_timeout=10)
+        a = _Stub(llm=build_llm(s))
+        chat = ChatSession(a)
+        chat.ask(FIRST)
+        return a, chat.ask(second)
+
+
 def test_chat_with_llm_condenses_through_the_prompt():
     def reply(messages):
         prompt = messages[-1]["content"]
@@ -172,12 +181,7 @@ def test_chat_with_llm_condenses_through_the_prompt():
             return "What did Putin say about NATO?"
         return "I cannot find this in the sources."
 
-    with FakeOpenAI(reply) as server:
-        s = Settings(llm_provider="openai", llm_base_url=server.base_url, llm_timeout=10)
-        a = _Stub(llm=build_llm(s))
-        chat = ChatSession(a)
-        chat.ask(FIRST)
-        ans = chat.ask("what did the other side say")
+    a, ans = _llm_chat(reply, "what did the other side say")
     assert a.queries[-1] == "What did Putin say about NATO?"
     assert ans.standalone_question == "What did Putin say about NATO?"
 
@@ -191,12 +195,7 @@ def test_chat_with_llm_does_not_send_a_complete_question_for_rewriting():
             return "Where did Trump and Putin meet about NATO?"
         return "I cannot find this in the sources."
 
-    with FakeOpenAI(reply) as server:
-        s = Settings(llm_provider="openai", llm_base_url=server.base_url, llm_timeout=10)
-        a = _Stub(llm=build_llm(s))
-        chat = ChatSession(a)
-        chat.ask(FIRST)
-        ans = chat.ask("Where did Trump and Putin meet?")
+    a, ans = _llm_chat(reply, "Where did Trump and Putin meet?")
     assert a.queries[-1] == "Where did Trump and Putin meet?"
     assert ans.standalone_question is None
     assert not any("Stand-alone question" in p for p in prompts)

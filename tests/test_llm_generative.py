@@ -17,6 +17,11 @@ from .fake_http import source_number
 Q = "What did Hegseth say about NATO?"
 
 
+def _nato_passages():
+    """Retrieved passages for Q plus the paragraph holding Hegseth's NATO sentence."""
+    return retrieve(Q, k=3) + [p for p in corpus() if "does not believe that NATO membership" in p.text]
+
+
 def answerer_for(server: FakeOpenAI) -> Answerer:
     s = Settings(llm_provider="openai", llm_base_url=server.base_url, llm_model="fake-model", llm_timeout=10)
     return Answerer(s, embedder(), llm=build_llm(s))
@@ -41,8 +46,7 @@ def test_generated_answer_is_checked_renumbered_and_streamed():
 
     with FakeOpenAI(reply) as server:
         a = answerer_for(server)
-        ps = retrieve(Q, k=3) + [p for p in corpus() if "does not believe that NATO membership" in p.text]
-        stream = a.stream(Q, ps)
+        stream = a.stream(Q, _nato_passages())
         chunks = list(stream)
         ans = stream.answer
         assert server.requests[-1]["stream"] is True
@@ -116,8 +120,7 @@ def test_an_answer_that_cannot_be_verified_falls_back_to_the_extractive_one_and_
               "with many restaurants [2]. Many people enjoy summer holidays in the mountains [1].")
     with FakeOpenAI(ramble) as server:
         a = answerer_for(server)
-        ps = retrieve(Q, k=3) + [p for p in corpus() if "does not believe that NATO membership" in p.text]
-        stream = a.stream(Q, ps)
+        stream = a.stream(Q, _nato_passages())
         chunks = list(stream)
     ans = stream.answer
     assert ans.answered and ans.engine == "extractive" and ans.note == UNVERIFIED_NOTE

@@ -31,21 +31,21 @@ def _code(path: Path) -> str:
     return text.lower()
 
 
-def test_engine_code_and_lexicons_name_nothing_from_the_bundled_articles():
+def _hits(paths, names: list[str]) -> dict[str, list[str]]:
     found = {}
-    for path in ENGINE:
+    for path in paths:
         code = _code(path)
-        hits = [n for n in NAMES if re.search(rf"\b{n}\b", code)]
+        hits = [n for n in names if re.search(rf"\b{n}\b", code)]
         if hits:
             found[str(path.relative_to(ROOT))] = hits
+    return found
+
+
+def test_engine_code_names_nothing_from_the_bundled_articles():
+    found = _hits(ENGINE, NAMES)
     assert not found, found
 
 
 def test_lexicon_files_name_no_person_or_outlet_of_the_bundled_articles():
-    found = {}
-    for path in LEXICONS:
-        code = _code(path)
-        hits = [n for n in PEOPLE_AND_OUTLETS if re.search(rf"\b{n}\b", code)]
-        if hits:
-            found[path.name] = hits
+    found = _hits(LEXICONS, PEOPLE_AND_OUTLETS)
     assert not found, found

@@ -2,22 +2,30 @@
 the ones that answer, quote them verbatim framed by their outlet, lead with the short answer."""
 from __future__ import annotations
 
-import logging
 import re
 from dataclasses import dataclass
 
 import numpy as np
 
 from ..models import UNKNOWN_OUTLET, Answer, Passage
-from ..stance import TermStats, coverage, split_sentences, strip_quotes, term_set
+from ..stance import TermStats, coverage, split_sentences, stem, strip_quotes, term_set
 from ..text.question import analyse_question
-from .verify import CitationChecker, VerifiedAnswer, render, strip_markers
-
-log = logging.getLogger(__name__)
 from .base import NOT_FOUND, AnswerEngine, AnswerStream, not_found
 from .model import FEATURES, AnswerModel, answer_features
-from .question import Question, analyse, _NEEDS, _DATE, _PLACE, _SAY_WORD, _QUOTE_OR_SAY, _PRONOUN_SAYS, _subject_is
+from .question import (
+    _DATE,
+    _NEEDS,
+    _PLACE,
+    _PRONOUN_SAYS,
+    _QUOTE_OR_SAY,
+    _SAY_WORD,
+    Question,
+    _subject_is,
+    analyse,
+)
 from .reader import ArticleReader, _Context, _Sentence, _sentences
+from .verify import CitationChecker, VerifiedAnswer, render, strip_markers
+
 
 class ExtractiveEngine:
     """Quote the retrieved sentences that answer the question, attributed to their outlets."""
@@ -51,7 +59,7 @@ class ExtractiveEngine:
         # agency's), and other outlets' paragraphs answer a different question.
         named = _named_outlets(q.text, passages)
         ent_stems = [e for e in q.entities if e not in _GENERIC_ENTITIES and e not in named.words]
-        missing = [e for e in ent_stems if _stem(e) not in all_terms]
+        missing = [e for e in ent_stems if stem(e) not in all_terms]
         ent_penalty = 0.25 * len(missing) / max(1, len(ent_stems))
         context = [(previous.get(i, "") + " " + p.text).strip() for i, p in enumerate(passages)]
         para_terms = [term_set(c) for c in context]
@@ -59,7 +67,7 @@ class ExtractiveEngine:
         for s in sents:
             p = passages[s.passage]
             # ...and a sentence whose paragraph lacks the question's names is probably about someone else.
-            away = [e for e in ent_stems if _stem(e) not in para_terms[s.passage] and e not in missing]
+            away = [e for e in ent_stems if stem(e) not in para_terms[s.passage] and e not in missing]
             text = s.text
             if s.speaker not in (None, "?", "official") and s.speaker not in term_set(text):
                 text += " " + s.speaker  # "the former Fox News host said": the article says who that is
@@ -125,7 +133,7 @@ class ExtractiveEngine:
 
     def _select_rules(self, q: Question, sents: list[_Sentence], passages: list[Passage]) -> list[_Sentence]:
         """The hand-tuned selection over the rule scores (used as a feature, and when no model is set)."""
-        ranked = sorted(sents, key=lambda s: -(s.feats[1] if s.feats is not None else s.evidence))
+        ranked = sorted(sents, key=lambda s: -s.evidence)  # called on the rule scores, before the model's
         if not ranked or ranked[0].evidence < self.answer_threshold:
             return []
         if q.speaker and not any(s.speaker == q.speaker or _subject_is(s.text, q.speaker) for s in ranked[:8]) and \
@@ -314,12 +322,6 @@ def _named_outlets(question: str, passages: list[Passage]) -> _Named:
 
 
 _GENERIC_ENTITIES = {"us", "u", "s", "uk", "eu", "the", "mr", "president"}
-
-
-def _stem(w: str) -> str:
-    from ..stance import stem
-
-    return stem(w)
 
 
 def _norm(text: str) -> str:

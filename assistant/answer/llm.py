@@ -2,19 +2,15 @@
 sentence passes the citation check; an answer that cannot be verified falls back to the extractive one."""
 from __future__ import annotations
 
-import logging
 import re
 from dataclasses import replace
 from pathlib import Path
 from typing import Iterator
 
-
 from ..errors import LLMError
 from ..models import UNKNOWN_OUTLET, Answer, Passage
-from .verify import CitationChecker, VerifiedAnswer, split_marked
-
-log = logging.getLogger(__name__)
 from .base import NOT_FOUND, AnswerEngine, AnswerStream, not_found
+from .verify import CitationChecker, VerifiedAnswer, split_marked
 
 PROMPTS = Path(__file__).resolve().parents[2] / "prompts"
 

@@ -11,12 +11,12 @@ import numpy as np
 
 from ..models import Passage
 from ..stance import content_terms, term_set
-from ..text import ArticleInfo, article_info
+from ..text import article_info
 from ..text.question import analyse_question, present
-
-log = logging.getLogger(__name__)
 from .question import Question
 from .reader import _Context, _Sentence
+
+log = logging.getLogger(__name__)
 
 FEATURES = ("bias", "legacy", "coverage", "cosine", "paragraph_cosine", "rank", "typed", "type_match",
             "speaker_asked", "speaker_match", "speaker_other", "speaker_quoted", "missing_in_sentence",
@@ -77,7 +77,6 @@ def answer_features(q: Question, sents: list[_Sentence], passages: list[Passage]
     qlow = q.text.lower()
     reading = ctx.reading if ctx else {}
     rows = np.zeros((len(sents), len(FEATURES)), dtype=np.float64)
-    singles: dict[int, ArticleInfo] = {}
     asked = bool(qi.speaker or qi.speaker_words)
     years = re.findall(r"\b(?:19|20)\d\d\b", q.text)
     # The question's predicate: its content words that are not part of a name ("When is Faisal
@@ -88,16 +87,23 @@ def answer_features(q: Question, sents: list[_Sentence], passages: list[Passage]
     nouns = list(dict.fromkeys(t for n in qi.nouns for t in content_terms(n)))
     need = min(2, len(qi.speaker_words))
     ents_q = qi.entities
+    where: dict[int, tuple] = {}  # passage index -> what every sentence of that passage is compared with
+
+    def passage_view(i: int) -> tuple:
+        if i not in where:
+            p = passages[i]
+            if i in reading:
+                info, idx, art_lower = reading[i]
+            else:  # read on its own: the paragraph is its whole article
+                info, idx, art_lower = article_info([p.text]), 0, (p.title + " " + p.text).lower()
+            if p.date:
+                art_lower += " " + _date_words(p.date)
+            low_p = (context[i] + " " + p.title).lower()
+            where[i] = (info, idx, art_lower, low_p, term_set(low_p))
+        return where[i]
+
     for j, s in enumerate(sents):
-        p = passages[s.passage]
-        if s.passage in reading:
-            info, idx, art_lower = reading[s.passage]
-        else:
-            if s.passage not in singles:
-                singles[s.passage] = article_info([p.text])
-            info, idx, art_lower = singles[s.passage], 0, (p.title + " " + p.text).lower()
-        if p.date:
-            art_lower += " " + _date_words(p.date)
+        info, idx, art_lower, low_p, terms_p = passage_view(s.passage)
         row = info.paragraphs[idx] if idx < len(info.paragraphs) else ()
         sinfo = row[s.position] if s.position < len(row) and row[s.position].text == s.text else None
         ents = sinfo.entities if sinfo else ()
@@ -110,7 +116,7 @@ def answer_features(q: Question, sents: list[_Sentence], passages: list[Passage]
             sp_match = len(qi.speaker_words & set(info.titles(s.speaker))) >= need
         sp_other = asked and not sp_match and s.speaker not in (None, "?")
         low_s = s.text.lower()
-        low_p = (context[s.passage] + " " + p.title).lower()
+        terms_s = term_set(s.text)
         n = max(1, len(ents_q))
         f = rows[j]
         f[0] = 1.0
@@ -132,17 +138,13 @@ def answer_features(q: Question, sents: list[_Sentence], passages: list[Passage]
         f[16] = 1.0 if any(e.label == "PERSON" and not present(e, art_lower) for e in ents_q) else 0.0
         s.off_subject = bool(f[16]) or any(y not in art_lower for y in years)
         if pred:
-            ts, tp = term_set(s.text), term_set(low_p)
-            f[17] = sum(t in ts for t in pred) / len(pred)
-            f[18] = sum(t in tp for t in pred) / len(pred)
+            f[17] = sum(t in terms_s for t in pred) / len(pred)
+            f[18] = sum(t in terms_p for t in pred) / len(pred)
         if nouns:
-            ts, tp = term_set(s.text), term_set(low_p)
-            f[19] = sum(t in ts for t in nouns) / len(nouns)
-            f[20] = sum(t in tp for t in nouns) / len(nouns)
+            f[19] = sum(t in terms_s for t in nouns) / len(nouns)
+            f[20] = sum(t in terms_p for t in nouns) / len(nouns)
         else:
             f[19] = f[20] = 1.0
-        # An unresolved "he said" / "the official said" may still be the person asked about when the
-        # paragraph (or the one before) names them; anyone else's words never answer "what did X say".
         if qi.speaker:
             # only X's own words answer "what did X say": X by name, or an unresolved "he said" next to X
             s.eligible = sp_match or (s.speaker == "?" and qi.speaker in low_p)

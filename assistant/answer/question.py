@@ -4,19 +4,12 @@ The spaCy reading of a question is `assistant.text.question`; this one feeds the
 one feature of the answer model."""
 from __future__ import annotations
 
-import logging
 import re
 from dataclasses import dataclass
 
-
 from ..stance import content_terms, strip_quotes
-
 from ..text.nlp import word_list
 
-log = logging.getLogger(__name__)
-
-
-# ====================================================================== question analysis
 
 _SAY_Q = re.compile(r"\b(?:did|does|do|has|have|had|will|would|was|is)\s+(?P<who>[^?]+?)\s+(?:say|said|tell|told|state|"
                     r"claim|think|warn|announce|post|write|describe|call|argue|promise|react|respond|reply|"

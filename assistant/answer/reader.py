@@ -9,14 +9,12 @@ from typing import Callable
 import numpy as np
 
 from ..models import Passage
-from ..stance import person_names, speaker_of, \
-    split_sentences, strip_quotes
+from ..stance import person_names, speaker_of, split_sentences, strip_quotes
 from ..text import ArticleInfo, article_info
-
-log = logging.getLogger(__name__)
 from .question import Question
 
-# ====================================================================== extractive engine
+log = logging.getLogger(__name__)
+
 
 @dataclass
 class _Sentence:
@@ -59,7 +57,6 @@ def _sentences(passages: list[Passage], speakers: dict[int, list[str | None]] | 
     return out
 
 
-# ====================================================================== article context
 
 Paragraphs = Callable[[str], list[Passage]]  # source -> every paragraph of that article, in order
 

@@ -35,8 +35,18 @@ from typing import Iterable
 import numpy as np
 
 from ..models import Citation, Passage
-from ..stance import (annotate, content_terms, name_substitution, negation_scopes, place_conflict,
-                     quantity_conflicts, speaker_of, split_sentences, stem, term_set)
+from ..stance import (
+    annotate,
+    content_terms,
+    name_substitution,
+    negation_scopes,
+    place_conflict,
+    quantity_conflicts,
+    speaker_of,
+    split_sentences,
+    stem,
+    term_set,
+)
 
 MARKER = re.compile(r"\s*\[(\d+(?:\s*[,;]\s*\d+)*)\]")
 # Attribution words an answer may add around a quote without claiming anything about the world.

@@ -22,18 +22,17 @@ import json
 import logging
 import re
 from collections import Counter, OrderedDict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
 import numpy as np
 
 from ..models import Citation, ClaimCheck, Passage, SourceInfo, SourceVerdict
-from ..text import spoken_sentences
-from ..text import article_info
-from .compare import absent_names, conflicts, has_amounts, missing_amounts
 from ..stance import (ClaimPart, PairJudgment, SpokenSentence, TermStats, content_terms, coverage, decompose,
-                     judge, term_set)
+                      judge, term_set)
+from ..text import article_info, spoken_sentences
+from .compare import absent_names, conflicts, has_amounts, missing_amounts
 
 log = logging.getLogger(__name__)
 
@@ -51,6 +50,7 @@ class _Article:
     sentences: list[SpokenSentence]
     vectors: np.ndarray  # (n_sentences, dim) unit vectors
     df: Counter  # term -> number of sentences containing it (for TermStats over the candidates)
+    titles: dict[str, set[str]] = field(default_factory=dict)  # person key -> title words the article gives
 
     def text(self) -> str:
         """Headline and every read paragraph, with the date: what 'the article mentions'."""
@@ -91,7 +91,6 @@ class ClaimChecker:
 
         self.rules = RulesJudge()
         self.judge = LLMJudge(llm) if llm is not None else self.rules
-        self._titles: dict[str, set[str]] = {}  # the article being judged: person key -> title words
 
     # ---------------------------------------------------------------- public
     def check(self, claim: str, outlet: str | list[str] | None = None) -> ClaimCheck:
@@ -181,13 +180,15 @@ class ClaimChecker:
         return art
 
     def _build(self, info: SourceInfo, passages: list[Passage]) -> _Article:
-        sentences = spoken_sentences([p.text for p in passages])
+        texts = [p.text for p in passages]
+        sentences = spoken_sentences(texts)
         vectors = self.embedder.embed_texts([s.text for s in sentences]) if sentences else np.zeros((0, 384))
         df: Counter = Counter()
         for s in sentences:
             df.update(term_set(s.text))
+        titles = {k: set(v) for k, v in article_info(texts).people.items()}  # the same cached analysis
         return _Article(info, frozenset(p.id for p in passages), passages, sentences,
-                        np.asarray(vectors, dtype=np.float32), df)
+                        np.asarray(vectors, dtype=np.float32), df, titles)
 
     def _candidates(self, part: ClaimPart, vec: np.ndarray, art: _Article, stats: TermStats) -> list[_Candidate]:
         if not art.sentences:
@@ -201,17 +202,17 @@ class ClaimChecker:
         out = []
         text = art.text()
         other_event = absent_names(part.content, text)
-        self._titles = {k: set(v) for k, v in article_info([p.text for p in art.passages]).people.items()}
         for i in top:
             s = art.sentences[i]
             context = s.context + " " + art.passages[s.paragraph].text
             j = judge(part, s.text, float(sims[i]), context=context, speaker=s.speaker, stats=stats,
                       support_threshold=self.support_threshold, min_support_sim=self.min_support_sim)
             out.append(_Candidate(s, art.passages[s.paragraph], float(sims[i]),
-                                  self._aligned(part, s.text, j, text, other_event, float(sims[i]), stats)))
+                                  self._aligned(part, s.text, j, art, text, other_event, float(sims[i]), stats)))
         return out
 
-    def _described(self, part: ClaimPart, reason: str, article_text: str) -> bool:
+    @staticmethod
+    def _described(part: ClaimPart, reason: str, art: _Article) -> bool:
         """'said by tkachuck, not mother': the claim names the speaker by a description ("a single
         mother") that the article gives that person."""
         m = re.match(r"said by (\S+), not (\S+)", reason)
@@ -221,16 +222,15 @@ class ClaimChecker:
         from ..text.nlp import parse
 
         words = description_words(parse(part.speaker_name))
-        titles = self._titles.get(m.group(1), set())
-        return bool(words & titles)
+        return bool(words & art.titles.get(m.group(1), set()))
 
-    def _aligned(self, part: ClaimPart, sentence: str, j: PairJudgment, article_text: str,
-                 other_event: list[str], sim: float = 0.0, stats=None) -> PairJudgment:
+    def _aligned(self, part: ClaimPart, sentence: str, j: PairJudgment, art: _Article, article_text: str,
+                 other_event: list[str], sim: float, stats: TermStats) -> PairJudgment:
         """The rules' judgment, checked against the aligned parts (claims.compare): a conflicting amount,
         direction, role or place in a sentence about the same thing contradicts; a claim naming a person,
         product, event or year the article never mentions is about another event, so the article's
         numbers do not contradict it."""
-        if j.reason.startswith("said by") and self._described(part, j.reason, article_text):
+        if j.reason.startswith("said by") and self._described(part, j.reason, art):
             j = judge(dataclasses.replace(part, speaker=None), sentence, sim, stats=stats,
                       support_threshold=self.support_threshold, min_support_sim=self.min_support_sim)
         if j.reason.startswith(("said by", "not said by")):
@@ -257,8 +257,6 @@ class ClaimChecker:
             return j
         score = min(1.0, 0.35 + j.relevance * 0.7)
         return PairJudgment("contradicts", score, j.relevance, "; ".join(found), tuple(found))
-
-    # ---------------------------------------------------------------- LLM judge
 
 # ---------------------------------------------------------------- helpers
 

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import re
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -344,8 +343,6 @@ class ArticleCache:
         self._mem[key] = info
         return info
 
-
-_WS = re.compile(r"\s+")
 
 
 _default = ArticleCache(None)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 from .nlp import data_json, parse, word_list
 
@@ -67,7 +68,9 @@ def answer_type(question: str) -> str:
     return "other"
 
 
+@lru_cache(maxsize=1024)
 def analyse_question(question: str) -> QuestionInfo:
+    """Cached: the features, the gate and the short answer all read the same question."""
     kind = answer_type(question)
     types = data_json("answer_types.json")
     wants = frozenset(types.get(kind, ()))
