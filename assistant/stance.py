@@ -609,13 +609,42 @@ def parse_attribution(claim: str) -> ClaimPart:
     for m in sorted((m for m in found if m), key=lambda m: len(m.group("speaker"))):
         sp = m.group("speaker").strip()
         # the speaker must look like a name or a titled role, not a clause ("the US does not see ... said")
+        # ("Klopp of Liverpool said": the parse below finds the head of such a phrase)
         if re.search(r"[A-Z]", sp) and len(sp.split()) <= 6 and _name_key(sp) and \
-                sp.split()[-1].lower() not in _STOP:
+                sp.split()[-1].lower() not in _STOP and not re.search(r"\s(?:of|at|for|from)\s", sp):
             content = m.group("content").strip()
             if "neg" in m.groupdict() and m.group("neg"):
                 content = "no " + content  # "X ruled out NATO membership" claims X said: no NATO membership
             return ClaimPart(c, content, _name_key(sp), sp)
-    return ClaimPart(c, c, None, None)
+    return _parsed_attribution(c) or ClaimPart(c, c, None, None)
+
+
+def _parsed_attribution(c: str) -> ClaimPart | None:
+    """What the patterns above miss, read off the parse: a speech verb at the root with a named subject
+    of any length ("Mark Wolfe of the National Energy Assistance Directors Association said: ...",
+    "Ullah's attorney Mark Schamel said, \"...\"")."""
+    from .text.annotate import SPEECH
+    from .text.nlp import parse
+
+    doc = parse(c)
+    root = next((t for t in doc if t.dep_ == "ROOT"), None)
+    if root is None or root.lemma_.lower() not in SPEECH or root.i == 0:
+        return None
+    subj = next((t for t in root.children if t.dep_ == "nsubj" and t.i < root.i), None)
+    if subj is None or subj.pos_ == "PRON" or not any(t.pos_ == "PROPN" for t in subj.subtree):
+        return None
+    left = doc[subj.left_edge.i: subj.right_edge.i + 1]
+    if left.start != 0:
+        return None  # something before the speaker ("In May, X said"): leave it to the whole-claim reading
+    rest = c[root.idx + len(root.text):].lstrip(" ,:")
+    rest = re.sub(r"^that\s+", "", rest)
+    from .text.annotate import _span_text
+
+    speaker = _span_text(subj) if subj.pos_ == "PROPN" else left.text  # "Mark Wolfe of the ...": Wolfe
+    key = _name_key(speaker)
+    if len(rest.split()) < 3 or not key:
+        return None
+    return ClaimPart(c, rest, key, speaker)
 
 
 _VERBISH = re.compile(r"\b(?:is|are|was|were|be|been|has|have|had|will|would|could|should|can|did|does|do|"
@@ -650,9 +679,23 @@ def _split_and(piece: str) -> list[str]:
         left, right = sub
         # only a real clause boundary: both sides long enough and the right side has a verb
         if len(left.split()) >= 4 and len(right.split()) >= 4 and _VERBISH.search(right) and \
-                not re.search(r"\b(?:not|too|so|is|are|was|were|did|does)$", right.strip()):
+                not re.search(r"\b(?:not|too|so|is|are|was|were|did|does)$", right.strip()) and \
+                not _joins_nouns(piece, len(left)):
             return [left, right]
     return [piece]
+
+
+def _joins_nouns(piece: str, at: int) -> bool:
+    """The parse reads the "and" after character `at` as joining two nouns ("gas and groceries"), not
+    two clauses."""
+    from .text.nlp import parse
+
+    doc = parse(piece)
+    tok = next((t for t in doc if t.lower_ == "and" and t.idx >= at), None)
+    if tok is None or tok.head.pos_ not in ("NOUN", "PROPN", "NUM"):
+        return False
+    conj = next((c for c in tok.head.children if c.dep_ == "conj" and c.i > tok.i), None)
+    return conj is not None and conj.pos_ in ("NOUN", "PROPN", "NUM")
 
 
 def decompose(claim: str) -> list[ClaimPart]:

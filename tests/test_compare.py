@@ -59,3 +59,64 @@ def test_a_claim_naming_what_the_article_never_mentions_is_about_another_event()
 ])
 def test_who_is_speaking_is_read_from_the_parse(sentence, who):
     assert speaker_of(sentence) == who
+
+
+# ---------------------------------------------------------------- slots, speakers and clause splits
+
+@pytest.mark.parametrize("claim,source,article", [
+    # the claim's place is named elsewhere in the article, but this sentence puts the event somewhere else
+    ("Flames destroyed a fire station in the Sierra National Forest.",
+     "Flames destroyed a fire station in the Los Padres National Forest.",
+     "Crews also worked in the Sierra National Forest."),
+    ("The final was played at Wembley Stadium.", "The final was played at Old Trafford.",
+     "Wembley Stadium hosted the semi-final."),
+])
+def test_a_place_in_the_same_slot_conflicts_even_when_the_article_names_the_other(claim, source, article):
+    assert any(f.startswith("place") for f in conflicts(claim, source, article))
+
+
+@pytest.mark.parametrize("claim,source", [
+    ("The waters receded far more slowly than they had risen.", "The waters receded almost as fast as they had risen."),
+    ("Shares recovered slowly after the announcement.", "Shares recovered quickly after the announcement."),
+])
+def test_adverbs_are_compared_by_their_adjective(claim, source):
+    assert any(f.startswith("opposite") for f in conflicts(claim, source))
+
+
+def test_designations_the_article_lacks_mark_another_event():
+    article = "Four astronauts launched on the Crew-1 mission aboard a Falcon 9 rocket."
+    assert "Crew-2" in absent_names("Four astronauts launched on the Crew-2 mission.", article)
+    assert absent_names("Four astronauts launched on the Crew-1 mission.", article) == []
+    assert "A350" in absent_names("The airline ordered 20 A350 jets.", "The airline ordered 20 A380 jets.")
+
+
+@pytest.mark.parametrize("claim,speaker,content_start", [
+    ('Ullah\'s attorney Mark Schamel said, "There has to be a consequence."', "schamel", '"There has'),
+    ('Mark Wolfe of the National Energy Assistance Directors Association said: "Something is wrong."', "wolfe",
+     '"Something'),
+    ("Coach Jurgen Klopp of Liverpool said the team had played its best football of the season.", "klopp", "the team"),
+])
+def test_the_parse_finds_a_speaker_the_patterns_miss(claim, speaker, content_start):
+    from assistant.stance import parse_attribution
+
+    part = parse_attribution(claim)
+    assert part.speaker == speaker and part.content.startswith(content_start), part
+
+
+def test_and_between_two_nouns_does_not_split_a_claim():
+    from assistant.stance import decompose
+
+    assert len(decompose("A single mother said that after paying for gas and groceries she had nothing left "
+                         "to pay her electricity bill")) == 1
+    assert len(decompose("The company cut 500 jobs in Ohio and the union said it would appeal the decision")) == 2
+
+
+@pytest.mark.parametrize("sentence,words", [
+    ("The forecasters say they cannot predict if any storm will strike land.", {"forecaster"}),
+    ("The ministry issued a statement saying Beijing welcomes dialogue.", {"ministry"}),
+    ("Single mother, Julie Tkachuck, says she had no money left.", {"mother", "tkachuck"}),
+])
+def test_the_speaking_phrase_of_a_sentence(sentence, words):
+    from assistant.text.annotate import speech_subject_words
+
+    assert words <= speech_subject_words(sentence)

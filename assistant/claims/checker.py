@@ -208,7 +208,8 @@ class ClaimChecker:
             j = judge(part, s.text, float(sims[i]), context=context, speaker=s.speaker, stats=stats,
                       support_threshold=self.support_threshold, min_support_sim=self.min_support_sim)
             out.append(_Candidate(s, art.passages[s.paragraph], float(sims[i]),
-                                  self._aligned(part, s.text, j, art, text, other_event, float(sims[i]), stats)))
+                                  self._aligned(part, s.text, j, art, text, other_event, float(sims[i]), stats,
+                                                s.context)))
         return out
 
     @staticmethod
@@ -216,21 +217,45 @@ class ClaimChecker:
         """'said by tkachuck, not mother': the claim names the speaker by a description ("a single
         mother") that the article gives that person."""
         m = re.match(r"said by (\S+), not (\S+)", reason)
-        if not m or not part.speaker_name or part.speaker_name[:1].isupper():
+        if not m or not part.speaker_name:
             return False
         from ..text.annotate import description_words
         from ..text.nlp import parse
 
-        words = description_words(parse(part.speaker_name))
+        doc = parse(part.speaker_name)
+        if any(t.pos_ == "PROPN" and t.ent_type_ == "PERSON" for t in doc):
+            return False  # a name, not a description: the names must agree
+        words = description_words(doc)
         return bool(words & art.titles.get(m.group(1), set()))
 
+    @staticmethod
+    def _speaks_in(part: ClaimPart, sentence: str) -> bool:
+        """The claim's speaker is literally the phrase that speaks in the sentence ("NOAA forecasters
+        said" / "The forecasters say"): the article-level resolution of a description to a person must
+        not overrule what the sentence itself says."""
+        if not part.speaker_name:
+            return False
+        from ..text.annotate import speech_subject_words
+        from ..text.nlp import parse
+
+        words = speech_subject_words(sentence)
+        if not words:
+            return False
+        doc = parse(part.speaker_name)
+        root = next((t for t in doc if t.dep_ == "ROOT"), doc[-1])
+        names = [t for t in doc if t.pos_ == "PROPN" and t.ent_type_ == "PERSON"]
+        if names:  # a person: every part of the name the claim gives must be the speaking phrase's
+            return all(t.lower_ in words for t in names if t.is_alpha)
+        return root.lemma_.lower() in words or root.lower_ in words
+
     def _aligned(self, part: ClaimPart, sentence: str, j: PairJudgment, art: _Article, article_text: str,
-                 other_event: list[str], sim: float, stats: TermStats) -> PairJudgment:
+                 other_event: list[str], sim: float, stats: TermStats, context: str = "") -> PairJudgment:
         """The rules' judgment, checked against the aligned parts (claims.compare): a conflicting amount,
         direction, role or place in a sentence about the same thing contradicts; a claim naming a person,
         product, event or year the article never mentions is about another event, so the article's
         numbers do not contradict it."""
-        if j.reason.startswith("said by") and self._described(part, j.reason, art):
+        if j.reason.startswith("said by") and (self._described(part, j.reason, art) or
+                                               self._speaks_in(part, sentence)):
             j = judge(dataclasses.replace(part, speaker=None), sentence, sim, stats=stats,
                       support_threshold=self.support_threshold, min_support_sim=self.min_support_sim)
         if j.reason.startswith(("said by", "not said by")):
@@ -242,6 +267,13 @@ class ClaimChecker:
             # and a date the sentence leaves out may be in its article (checked by absent_names)
             j = PairJudgment("supports", min(1.0, 0.3 + j.relevance * 0.75), j.relevance,
                              f"same meaning and amounts (similarity {sim:.2f})")
+        elif j.reason == "the claim's numbers are not in this sentence" and not has_amounts(part.content) and \
+                j.relevance >= self.support_threshold and sim >= self.min_support_sim and \
+                _years_stated(part.content, context, art):
+            # the only digits are a year ("the 2024 Olympics") that the sentence before, the headline or
+            # the dateline gives: the sentence need not repeat it
+            j = PairJudgment("supports", min(1.0, 0.3 + j.relevance * 0.75), j.relevance,
+                             f"same meaning, year from its article (similarity {sim:.2f})")
         if other_event:
             if j.stance == "contradicts":
                 return PairJudgment("not_mentioned", 0.0, j.relevance,
@@ -282,6 +314,19 @@ def _term_stats(arts: list[_Article]) -> TermStats:
         for term, c in a.df.items():
             st.df[term] = st.df.get(term, 0) + c
     return st
+
+
+_YEAR = re.compile(r"\b(?:19|20)\d\d\b")
+
+
+def _years_stated(claim: str, paragraph: str, art: _Article) -> bool:
+    """Every year the claim gives is in `paragraph` (the sentence before) or the headline/date, or is
+    the only year the article mentions; and the claim has no digits besides years."""
+    years = set(_YEAR.findall(claim))
+    if not years or re.search(r"\d", _YEAR.sub("", claim)):
+        return False
+    near = set(_YEAR.findall(" ".join([paragraph, art.info.title or "", art.info.date or ""])))
+    return years <= near or set(_YEAR.findall(art.text())) == years
 
 
 def _dated_elsewhere(claim: str, sentence: str) -> bool:

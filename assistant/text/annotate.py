@@ -204,12 +204,24 @@ def _speech_subject(tokens, mask, start):
             continue  # "he was asked" is not speaking
         subj = next((c for c in t.children if c.dep_ == "nsubj"), None)
         v = t
-        while subj is None and v.dep_ in ("conj", "xcomp", "advcl") and v.head is not v:
-            v = v.head
+        while subj is None and v.dep_ in ("conj", "xcomp", "advcl", "acl") and v.head is not v:
+            # "the ministry issued a statement saying ...": the speaker is whoever issued the statement
+            v = v.head if v.dep_ != "acl" else (v.head.head if v.head.dep_ in ("dobj", "pobj") else v.head)
             subj = next((c for c in v.children if c.dep_ == "nsubj"), None)
         if subj is not None:
             return subj
     return None
+
+
+def speech_subject_words(sentence: str) -> set[str]:
+    """Lower-cased words and lemmas of the phrase that speaks in one sentence ("The forecasters say ..."
+    -> {the, forecasters, forecaster}; "Single mother, Julie Tkachuck, says" -> {single, mother, julie,
+    tkachuck}); empty when nobody speaks."""
+    doc = parse(sentence)
+    subj = _speech_subject(list(doc), _quote_mask(sentence), 0)
+    if subj is None:
+        return set()
+    return {w for t in subj.subtree for w in (t.lower_, t.lemma_.lower()) if t.is_alpha}
 
 
 def _sentence_spans(text: str, sentences: list[str]) -> list[tuple[int, int]]:
@@ -286,8 +298,12 @@ def speaker_of(sentence: str) -> str | None:
 
 # ---------------------------------------------------------------- cache, keyed by the article's text
 
+# Bumped whenever the analysis changes, so analyses cached on disk by older code are recomputed.
+ANALYSIS_VERSION = 2
+
+
 def article_key(paragraphs: list[str]) -> str:
-    h = hashlib.sha256()
+    h = hashlib.sha256(f"v{ANALYSIS_VERSION}\x00".encode())
     for p in paragraphs:
         h.update(p.encode("utf-8"))
         h.update(b"\x00")
