@@ -5,8 +5,11 @@ built in a background thread at import, so the page is up at once and the first 
 index only if it is still being built. Blocking API calls run in worker threads; Chainlit handlers stay
 async.
 
-Everything taken from an article is shown as text: it is Markdown-escaped before Chainlit renders it, and
-``unsafe_allow_html`` stays false in ``.chainlit/config.toml``.
+Everything taken from an article is shown as text: every ASCII punctuation mark is backslash-escaped
+before Chainlit renders it (streamed chunks too), ``unsafe_allow_html`` stays false in
+``.chainlit/config.toml`` and user messages are not rendered as Markdown. Nothing on the page is fetched
+from outside the machine: Chainlit's CDN fonts and KaTeX stylesheet are dropped from its page (see
+`_offline_page`). ``public/newsdesk.js`` keeps the source panel closed until a citation marker is clicked.
 """
 from __future__ import annotations
 
@@ -21,6 +24,7 @@ import shutil
 import sys
 import time
 from collections import OrderedDict
+from dataclasses import replace
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, Iterable
@@ -31,6 +35,7 @@ if str(_ROOT) not in sys.path:
     sys.path.insert(0, str(_ROOT))
 
 import chainlit as cl  # noqa: E402
+from chainlit.config import ChainlitConfig, config as cl_config  # noqa: E402
 from chainlit.input_widget import DatePicker, MultiSelect, Select, Slider  # noqa: E402
 
 from assistant.config import configure_offline_runtime, get_settings  # noqa: E402
@@ -47,6 +52,7 @@ STANCE_LABEL = {"supports": "**supports**", "contradicts": "**contradicts**", "n
 
 # ---------------------------------------------------------------- the shared Assistant
 _pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="assistant-startup")
+_assistant_future: Future | None = None
 
 
 def _build_assistant():
@@ -55,11 +61,21 @@ def _build_assistant():
     return Assistant().warm()
 
 
-_assistant_future: Future = _pool.submit(_build_assistant)
+def _start_build() -> Future:
+    global _assistant_future
+    if _assistant_future is None:
+        _assistant_future = _pool.submit(_build_assistant)
+    return _assistant_future
 
 
 async def get_assistant():
-    return await asyncio.wrap_future(_assistant_future)
+    return await asyncio.wrap_future(_start_build())
+
+
+# Under `chainlit run` the index is built at once, so the page is up while it builds; a plain import (the
+# unit tests of the rendering helpers) builds nothing.
+if cl_config.run.module_name:
+    _start_build()
 
 
 # ---------------------------------------------------------------- authentication (optional)
@@ -88,18 +104,29 @@ def _data_layer():
 
 
 # ---------------------------------------------------------------- rendering helpers (pure functions)
-_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~&$])")
+# Every ASCII punctuation mark (CommonMark lets each be backslash-escaped). Escaping only the Markdown
+# syntax characters is not enough: Chainlit also parses `:word` as a directive (it ate ":alert" of
+# "javascript:alert(1)"), and bare URLs and e-mail addresses become links.
+_MD_SPECIAL = re.compile(r"([!-/:-@\[-`{-~])")
 _MARKER = re.compile(r"(\[\d+\])")
 
 
 def md_escape(text: str) -> str:
-    """Article text as literal text: no Markdown, no HTML, no element-name links."""
-    return _MD_SPECIAL.sub(r"\\\1", text or "")
+    """Article text as literal text: no Markdown, no HTML, no directive, no link, no element-name link."""
+    # Chainlit's Markdown turns U+200B into its blinking streaming cursor; U+2060 is just as invisible.
+    return _MD_SPECIAL.sub(r"\\\1", (text or "").replace("\u200b", "\u2060"))
 
 
 def escape_keep_markers(text: str) -> str:
     """Escape answer text but keep the [n] citation markers, which Chainlit turns into element links."""
     return "".join(part if _MARKER.fullmatch(part) else md_escape(part) for part in _MARKER.split(text or ""))
+
+
+def md_escape_stream(chunk: str) -> str:
+    """A streamed chunk is rendered as it arrives (before the final, fully escaped update), so it is
+    escaped the same way: an image in an article must not be fetched even for a moment. Escaping is per
+    character, so a chunk boundary inside a marker or a link cannot reopen any syntax."""
+    return escape_keep_markers(chunk)
 
 
 def outlet_name(p: Passage) -> str:
@@ -148,9 +175,10 @@ def quotes_for_markers(answer_text: str) -> dict[int, list[str]]:
     return found
 
 
-def citation_panel(c: Citation, context: list[Passage], also_quoted: Iterable[str] = ()) -> str:
+def citation_panel(c: Citation, context: list[Passage], also_quoted: Iterable[str] = (), cited: bool = True) -> str:
     """Side-panel Markdown: where the paragraph comes from, the paragraph with the cited sentence
-    highlighted, and its neighbours for context."""
+    highlighted, and its neighbours for context. `cited=False` for the "possibly related" paragraphs of
+    a refusal: nothing was cited, so nothing is labelled or highlighted as cited."""
     p = c.passage
     facts = [f"¶{p.paragraph}" + (f" (part {p.part})" if p.part > 1 else "")]
     facts += [x for x in (p.date, f"by {p.author}" if p.author else None) if x]
@@ -169,12 +197,33 @@ def citation_panel(c: Citation, context: list[Passage], also_quoted: Iterable[st
     lines += ["", "---", ""]
     if before:
         lines += [f"¶{before.paragraph} · {md_escape(before.text)}", ""]
-    lines += [f"> ¶{p.paragraph} · cited — {highlight(p.text, [c.quote, *also_quoted])}", ""]
+    if cited:
+        lines += [f"> ¶{p.paragraph} · cited — {highlight(p.text, [c.quote, *also_quoted])}", ""]
+    else:
+        lines += [f"> ¶{p.paragraph} · possibly related, not cited — {md_escape(p.text)}", ""]
     if after:
         lines += [f"¶{after.paragraph} · {md_escape(after.text)}", ""]
-    if c.quote and " ".join(c.quote.split()) not in " ".join(p.text.split()):
+    if cited and c.quote and " ".join(c.quote.split()) not in " ".join(p.text.split()):
         lines += [f"Cited: “{md_escape(c.quote)}”"]
     return "\n".join(lines).strip()
+
+
+def article_ref(title: str, date: str | None = None, url: str | None = None) -> str:
+    """“Headline” (date, link to the original): the date and the link only when known."""
+    extra = [md_escape(date[:10])] if date else []
+    if link := _safe_url(url):
+        extra.append(f"[original]({link})")
+    return f"“{md_escape(title)}”" + (f" ({', '.join(extra)})" if extra else "")
+
+
+def verdict_summary(verdicts) -> str:
+    """The claim summary recounted after the chat's date range removed verdicts."""
+    def who(stance):
+        found = [v for v in verdicts if v.stance == stance]
+        names = ", ".join(sorted({_outlet_label(v.outlet) for v in found}))
+        return f"{_plural(len(found), 'source')}" + (f" ({names})" if found else "")
+    silent = sum(1 for v in verdicts if v.stance == "not_mentioned")
+    return f"Supported by {who('supports')}, contradicted by {who('contradicts')}, {silent} silent."
 
 
 def sources_block(citations: Iterable[Citation]) -> str:
@@ -189,12 +238,13 @@ def sources_block(citations: Iterable[Citation]) -> str:
         parts = []
         for title, cits in articles.items():
             refs = ", ".join(f"¶{c.paragraph} [{c.number}]" for c in cits)
-            parts.append(f"“{md_escape(title)}” {refs}")
+            p = cits[0].passage
+            parts.append(f"{article_ref(title, p.date, p.url)} {refs}")
         lines.append(f"- **{md_escape(outlet)}**: " + "; ".join(parts))
     return "\n".join(lines)
 
 
-async def citation_elements(citations: Iterable[Citation], answer_text: str = "") -> list[cl.Text]:
+async def citation_elements(citations: Iterable[Citation], answer_text: str = "", cited: bool = True) -> list[cl.Text]:
     """One side-panel element per citation, named like its marker so Chainlit links the marker."""
     quoted = quotes_for_markers(answer_text)
     a = await get_assistant()
@@ -208,19 +258,21 @@ async def citation_elements(citations: Iterable[Citation], answer_text: str = ""
                 log.exception("could not load paragraphs of %s", c.source)
                 cache[c.source] = []
         elements.append(cl.Text(name=f"[{c.number}]", display="side",
-                                content=citation_panel(c, cache[c.source], quoted.get(c.number, ()))))
+                                content=citation_panel(c, cache[c.source], quoted.get(c.number, ()), cited)))
     return elements
 
 
-def answer_markdown(ans: Answer) -> str:
+def answer_markdown(ans: Answer, filters: str | None = None) -> str:
     text = escape_keep_markers(ans.text)
     extra = []
+    if filters:  # first, so the reader knows what was searched before reading the answer
+        text = f"_{filters}_\n\n" + text
     if ans.note:
         text = f"_{md_escape(ans.note)}_\n\n" + text
     if ans.standalone_question and ans.standalone_question.strip() != ans.question.strip():
         extra.append(f"_Searched for: {md_escape(ans.standalone_question)}_")
     if not ans.answered and ans.related:
-        extra.append("**Possibly related paragraphs**\n\n" + "\n".join(
+        extra.append("**Possibly related paragraphs** (not an answer)\n\n" + "\n".join(
             f"- [{i}] {md_escape(outlet_name(p))}, “{md_escape(p.title)}” ¶{p.paragraph}"
             for i, p in enumerate(ans.related, 1)))
     if ans.citations:
@@ -238,34 +290,144 @@ def answer_citations(ans: Answer) -> list[Citation]:
     return [Citation(i, p, "") for i, p in enumerate(ans.related, 1)]
 
 
-def claim_markdown(check: ClaimCheck) -> tuple[str, list[Citation]]:
-    """A table per claim part: outlet, stance, evidence (clickable [n])."""
+_WORDS = re.compile(r"[^\W_]+")
+_STOP = {"the", "and", "for", "that", "with", "was", "were", "are", "has", "have", "had", "his", "her", "its",
+         "their", "this", "from", "not", "but", "than", "more", "less", "said", "says", "will", "would"}
+
+
+def evidence_excerpt(quote: str, claim: str, width: int = 220) -> str:
+    """The deciding words of a piece of evidence: the whole quote when short, else the `width`-character
+    window with the most of the claim's words and of the quote's numbers (a cut at the start would hide
+    "2 hours and 45 minutes" at the end of a long sentence), marked with "…" where it was cut."""
+    flat = " ".join((quote or "").split())
+    if len(flat) <= width:
+        return flat
+    wanted = {w.lower() for w in _WORDS.findall(claim or "") if len(w) > 2 and w.lower() not in _STOP}
+    hits = [(m.start(), 2 if m.group().isdigit() else 1) for m in _WORDS.finditer(flat)
+            if m.group().isdigit() or m.group().lower() in wanted]
+    best, best_score = 0, -1
+    for start in sorted({0, *(max(0, h - width // 4) for h, _ in hits)}):
+        score = sum(w for h, w in hits if start <= h < start + width - 10)
+        if score > best_score:
+            best, best_score = start, score
+    start = flat.rfind(" ", 0, best) + 1 if best else 0
+    end = start + width
+    if end < len(flat):
+        end = flat.rfind(" ", start, end) if flat.rfind(" ", start, end) > start else end
+    return ("…" if start else "") + flat[start:end].strip() + ("…" if end < len(flat) else "")
+
+
+def _outlet_label(outlet: str) -> str:
+    return "Outlet unknown" if outlet == UNKNOWN_OUTLET else outlet
+
+
+def claim_markdown(check: ClaimCheck, filters: str | None = None,
+                   summary: str | None = None) -> tuple[str, list[Citation]]:
+    """A table per claim part of the sources that take a side (source, stance, the deciding words of the
+    evidence, clickable [n]); the silent articles are one line under it, not a row each."""
     cits: list[Citation] = []
     parts = list(check.part_verdicts) or [(None, check.verdicts)]
-    out = [f"**Claim:** {md_escape(check.claim)}", "", md_escape(check.summary)]
+    out = [f"**Claim:** {md_escape(check.claim)}", ""]
+    if filters:
+        out += [f"_{filters}_", ""]
+    out.append(md_escape(summary or check.summary))
     for part, verdicts in parts:
         if part and len(parts) > 1:
             out += ["", f"**Part:** {md_escape(part)}"]
-        out += ["", "| Outlet | Article | Stance | Evidence |", "|---|---|---|---|"]
-        for v in verdicts:
+        taking_side = [v for v in verdicts if v.stance != "not_mentioned" or v.evidence]
+        silent = [v for v in verdicts if v not in taking_side]
+        if taking_side:
+            out += ["", "| Source | Stance | Evidence |", "|---|---|---|"]
+        for v in taking_side:
             refs = []
             for e in v.evidence:
                 n = len(cits) + 1
                 cits.append(Citation(n, e.passage, e.quote))
-                refs.append(f"[{n}] “{md_escape(_short(e.quote or e.passage.text, 140))}”")
-            outlet = "Outlet unknown" if v.outlet == UNKNOWN_OUTLET else v.outlet
+                refs.append(f"[{n}] “{md_escape(evidence_excerpt(e.quote or e.passage.text, part or check.claim))}”")
             confidence = f" ({v.confidence:.0%})" if v.stance != "not_mentioned" else ""
             evidence = "<br>".join(refs) if refs else md_escape(v.reason or "—")
-            out.append(f"| {md_escape(outlet)} | {md_escape(_short(v.title, 60))} | "
+            out.append(f"| **{md_escape(_outlet_label(v.outlet))}**<br>{md_escape(_short(v.title, 90))} | "
                        f"{STANCE_LABEL.get(v.stance, v.stance)}{confidence} | {evidence} |")
+        if silent:
+            names = "; ".join(f"{md_escape(_outlet_label(v.outlet))} (“{md_escape(_short(v.title, 60))}”)"
+                              for v in silent)
+            out += ["", f"Not mentioned by {len(silent)} article{'s' if len(silent) > 1 else ''}: {names}."]
         if not verdicts:
-            out.append("| — | — | no source discusses this | — |")
+            out += ["", "No indexed source discusses this."]
     return "\n".join(out), cits
 
 
 def _short(text: str, n: int) -> str:
     text = " ".join((text or "").split())
     return text if len(text) <= n else text[: n - 1].rsplit(" ", 1)[0] + "…"
+
+
+# ---------------------------------------------------------------- what is indexed, what is filtered
+def corpus_facts(sources) -> dict[str, Any]:
+    outlets = sorted({s.outlet for s in sources if s.outlet and s.outlet != UNKNOWN_OUTLET})
+    dates = sorted(s.date[:10] for s in sources if s.date)
+    return {"articles": len(sources), "outlets": outlets,
+            "unknown_outlet": sum(1 for s in sources if (s.outlet or UNKNOWN_OUTLET) == UNKNOWN_OUTLET),
+            "dated": len(dates), "undated": len(sources) - len(dates),
+            "first": dates[0] if dates else None, "last": dates[-1] if dates else None}
+
+
+def _plural(n: int, word: str) -> str:
+    return f"{n} {word}{'' if n == 1 else 's'}"
+
+
+def collection_summary(facts: dict[str, Any]) -> str:
+    """One plain sentence (no Markdown): what the answers come from, with the undated articles counted
+    (a range "2025-03-04 to 2025-03-04" alone hides that seven of eight articles have no date)."""
+    n = facts["articles"]
+    if not n:
+        return "Nothing is indexed yet: attach a .txt, .md or .html article to start."
+    outlets = facts["outlets"]
+    text = f"{_plural(n, 'article')} from {_plural(len(outlets), 'named outlet')}"
+    if outlets:
+        text += f" ({', '.join(outlets[:6])}{', …' if len(outlets) > 6 else ''})"
+    if facts["unknown_outlet"]:
+        text += f", {facts['unknown_outlet']} with the outlet unknown"
+    if not facts["dated"]:
+        text += "; no publication dates are known"
+    else:
+        span = facts["first"] if facts["first"] == facts["last"] else f"{facts['first']} to {facts['last']}"
+        text += f"; published {span}"
+        if facts["undated"]:
+            text += f", {facts['undated']} of {n} undated"
+    return text + "."
+
+
+def _in_filters(s, filters: dict[str, Any]) -> bool:
+    outlets = filters.get("outlet") or []
+    if outlets and s.outlet not in outlets and (s.agency or "") not in outlets:
+        return False
+    date_from, date_to = filters.get("date_from"), filters.get("date_to")
+    if date_from or date_to:  # articles with no known date are left out of a date range
+        d = (s.date or "")[:10]
+        return bool(d) and (not date_from or d >= date_from) and (not date_to or d <= date_to)
+    return True
+
+
+def filter_line(filters: dict[str, Any], sources) -> str | None:
+    """The active restrictions as one escaped line, with how many articles they leave out; None when
+    nothing is restricted."""
+    outlets = filters.get("outlet") or []
+    date_from, date_to = filters.get("date_from"), filters.get("date_to")
+    if not (outlets or date_from or date_to):
+        return None
+    bits = []
+    if outlets:
+        bits.append("only " + ", ".join(outlets))
+    if date_from or date_to:
+        bits.append("published " + (f"{date_from} to {date_to}" if date_from and date_to else
+                                    f"from {date_from}" if date_from else f"up to {date_to}"))
+    left_out = [s for s in sources if not _in_filters(s, filters)]
+    undated = sum(1 for s in left_out if not s.date) if (date_from or date_to) else 0
+    tail = f"{len(left_out)} of {len(sources)} articles left out"
+    if undated:
+        tail += f" ({undated} undated)"
+    return md_escape(f"Filters: {'; '.join(bits)} — {tail}.")
 
 
 def error_text(exc: BaseException) -> str:
@@ -297,28 +459,29 @@ async def _new_chat(filters: dict[str, Any]):
                                             **{k: v for k, v in filters.items() if k in _SEARCH_FILTERS and v}))
 
 
-def _corpus_facts(a) -> tuple[list, list[str], str | None]:
-    sources = a.sources()
-    outlets = sorted({s.outlet for s in sources if s.outlet and s.outlet != UNKNOWN_OUTLET})
-    dates = sorted(s.date for s in sources if s.date)
-    span = f"{dates[0]} to {dates[-1]}" if dates else None
-    return sources, outlets, span
-
-
 async def _send_settings(a) -> None:
-    _, outlets, _ = await asyncio.to_thread(_corpus_facts, a)
+    facts = corpus_facts(await asyncio.to_thread(a.sources))
     engines = ["extractive", "llm"] if a.settings.uses_llm else ["extractive"]
     await cl.ChatSettings([
-        MultiSelect(id="outlet", label="Only these outlets", values=outlets, initial=[],
+        MultiSelect(id="outlet", label="Only these outlets", values=facts["outlets"], initial=[],
                     description="Leave empty to search every outlet."),
         DatePicker(id="dates", label="Published between", mode="range",
-                   description="Articles with no known date are left out when a range is set."),
+                   description=f"Articles with no known date ({facts['undated']} of {facts['articles']}) "
+                               "are left out when a range is set."),
         Slider(id="k", label="Number of sources", initial=a.settings.answer_k, min=1, max=10, step=1),
         Select(id="engine", label="Answer engine", values=engines, initial_value=engines[-1],
                description=("Extractive quotes the sources word for word; LLM writes a summary checked "
                             "against them." if a.settings.uses_llm else
                             "Extractive (offline). Set ASSISTANT_LLM_PROVIDER to add an LLM.")),
     ]).send()
+
+
+async def _filter_line() -> str | None:
+    filters = _filters()
+    if not (filters.get("outlet") or filters.get("date_from") or filters.get("date_to")):
+        return None
+    a = await get_assistant()
+    return filter_line(filters, await asyncio.to_thread(a.sources))
 
 
 def _date_range(value) -> tuple[str | None, str | None]:
@@ -332,43 +495,162 @@ def _date_range(value) -> tuple[str | None, str | None]:
     return (str(start)[:10] if start else None), (str(end)[:10] if end else None)
 
 
-# ---------------------------------------------------------------- Chainlit hooks
-@cl.set_starters
-async def starters(user=None, language=None):
-    a = await get_assistant()
-    sources = await asyncio.to_thread(a.sources)
-    picked, seen = [], set()
-    for s in sorted(sources, key=lambda s: (s.outlet == UNKNOWN_OUTLET, s.source)):
-        if s.outlet in seen and len(sources) > 4:
+# ---------------------------------------------------------------- starters
+STARTERS_FILE = _ROOT / "public" / "starters.json"
+_starters_future: Future | None = None
+_CLEAN = re.compile(r"!?\[([^\]]*)\]\([^)]*\)|https?://\S+|[<>\[\]()!*_`#|~\\]")
+
+
+def plain(text: str) -> str:
+    """Text for a starter button or message: Markdown images/links and URLs dropped, one line."""
+    return " ".join(_CLEAN.sub(lambda m: m.group(1) or " ", text or "").split())
+
+
+def _verified_starters(a) -> list[dict[str, str]]:
+    """Starters that this index answers: the curated questions and claims of public/starters.json (written
+    for the bundled articles) kept only when the question gets a cited answer or the claim a supporting or
+    contradicting source; for another collection, headlines checked as claims. Run once, in a worker."""
+    import json
+
+    picked: list[dict[str, str]] = []
+    try:
+        curated = json.loads(STARTERS_FILE.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        curated = []
+    for item in curated:
+        try:
+            msg = item["message"]
+            if msg.startswith("/check "):
+                ok = any(v.stance != "not_mentioned" for v in a.check_claim(msg[7:]).verdicts)
+            else:
+                ans = a.ask(msg)
+                ok = ans.answered and bool(ans.citations)
+        except Exception:  # a starter is a nicety: never let one stop the page
+            log.exception("starter %r could not be checked", item)
+            ok = False
+        if ok:
+            picked.append({"label": item["label"], "message": msg})
+        if len(picked) == 4:
+            return picked
+    if picked:
+        return picked
+    seen = set()
+    for info in sorted(a.sources(), key=lambda i: (i.outlet == UNKNOWN_OUTLET, i.source)):
+        headline = plain(info.title)
+        if info.outlet in seen or len(headline.split()) < 4:
             continue
-        seen.add(s.outlet)
-        title = " ".join(s.title.split())
-        picked.append(cl.Starter(label=_short(title, 48), message=f"What do the articles report about: {title}?"))
+        seen.add(info.outlet)
+        try:
+            if not any(v.stance == "supports" for v in a.check_claim(headline).verdicts):
+                continue
+        except Exception:
+            log.exception("headline starter %r could not be checked", headline)
+            continue
+        who = "an article" if info.outlet == UNKNOWN_OUTLET else plain(info.outlet)
+        picked.append({"label": f"Check a headline from {who}"[:60], "message": f"/check {headline}"})
         if len(picked) == 3:
             break
-    picked.append(cl.Starter(label="Check a claim", message="/check Trump and Putin met in Alaska"))
-    picked.append(cl.Starter(label=f"What do you know? ({len(sources)} articles)", message="/sources"))
     return picked
 
 
+async def _starters() -> list[dict[str, str]]:
+    global _starters_future
+    a = await get_assistant()
+    if _starters_future is None:
+        _starters_future = _pool.submit(_verified_starters, a)
+    return await asyncio.wrap_future(_starters_future)
+
+
+@cl.set_starters
+async def starters(user=None, language=None):
+    picked = [cl.Starter(label=s["label"], message=s["message"]) for s in await _starters()]
+    picked.append(cl.Starter(label="What is indexed?", message="/sources"))
+    return picked
+
+
+# ---------------------------------------------------------------- branding, welcome, offline page
+def engine_note(settings) -> str:
+    """The footer under the message box: what writes the answers, honestly."""
+    if settings.uses_llm:
+        return (f"Answers are written by the LLM {settings.llm_model} and checked against the cited paragraphs; "
+                "an LLM can still make mistakes. Open the cited paragraph before you publish.")
+    return ("Extractive engine, no LLM: answers quote the indexed articles word for word. "
+            "Open the cited paragraph before you publish.")
+
+
+_load_translation = ChainlitConfig.load_translation
+
+
+def _newsdesk_translation(self, language: str):
+    # Chainlit's footer says "LLMs can make mistakes" whatever the engine; ours says which engine is used.
+    translation = _load_translation(self, language)
+    chat = translation.setdefault("chat", {})
+    chat["watermark"] = engine_note(SETTINGS)
+    chat.setdefault("input", {})["placeholder"] = "Ask about the news, or /check a claim"
+    return translation
+
+
+ChainlitConfig.load_translation = _newsdesk_translation
+
+# Chainlit's page loads the Inter font from Google Fonts and a KaTeX stylesheet from jsDelivr (LaTeX is
+# off here): offline they fail, and online they tell third parties who reads what. The page uses the
+# system fonts instead (public/newsdesk.css).
+_CDN_LINK = re.compile(r"<link\b[^>]*(?:fonts\.googleapis\.com|fonts\.gstatic\.com|cdn\.jsdelivr\.net)[^>]*>\s*")
+
+
+def offline_page(html: str) -> str:
+    return _CDN_LINK.sub("", html)
+
+
+def _install_offline_page() -> None:
+    import chainlit.server as server
+
+    if getattr(server.get_html_template, "_newsdesk", False):
+        return
+    original = server.get_html_template
+
+    def get_html_template(root_path):
+        return offline_page(original(root_path))
+
+    get_html_template._newsdesk = True
+    server.get_html_template = get_html_template  # `serve` looks the name up at each request
+
+    from chainlit.auth import get_current_user
+    from fastapi import Depends
+
+    async def welcome(current_user=Depends(get_current_user)):
+        # Read by public/newsdesk.js for the welcome line under the logo (behind the sign-in when one is set).
+        a = await get_assistant()
+        return {"collection": collection_summary(corpus_facts(await asyncio.to_thread(a.sources))),
+                "engine": "llm" if SETTINGS.uses_llm else "extractive"}
+
+    server.app.add_api_route("/newsdesk/welcome", welcome, methods=["GET"])
+    # Before Chainlit's catch-all page route, which would answer this path with the page.
+    routes = server.app.router.routes
+    routes.insert(0, routes.pop())
+
+
+_install_offline_page()
+
+
+# ---------------------------------------------------------------- Chainlit hooks
 @cl.on_chat_start
 async def on_chat_start():
     a = await get_assistant()
     await _new_chat({"k": a.settings.answer_k})
     await _send_settings(a)
+    # Only `check` is a command: a "/sources" typed in full is sent by one Enter (as a command, the menu
+    # took the first Enter), and the "Tools" menu does not open on a single item.
     await cl.context.emitter.set_commands([
         {"id": "check", "icon": "scale", "description": "Check a claim against every source",
          "button": True, "persistent": False},
-        {"id": "sources", "icon": "library", "description": "List the indexed articles",
-         "button": False, "persistent": False},
     ])
     for notice in a.notices:
         await cl.Message(content=f"**Note:** {md_escape(notice)}", author="Newsdesk").send()
-    # No welcome message: any message hides the starters. The live facts about the collection are one
-    # click away instead (the "What do you know?" starter, or /sources); chainlit.md stays generic.
+    # No welcome message: any message hides the starters. The welcome line under the logo comes from
+    # /newsdesk/welcome (public/newsdesk.js).
 
 
-@cl.on_settings_update
 async def on_settings_update(values: dict[str, Any]):
     date_from, date_to = _date_range(values.get("dates"))
     outlets = values.get("outlet") or None
@@ -383,6 +665,10 @@ async def on_message(message: cl.Message):
         files = [e for e in (message.elements or []) if getattr(e, "path", None)]
         text = (message.content or "").strip()
         if files:
+            if not text:
+                # The bubble of a message with only attachments is empty: say what the message does.
+                message.content = "Add to the collection: " + ", ".join(Path(f.name or "upload").name for f in files)
+                await message.update()
             await handle_upload(files)
             if not text:
                 return
@@ -427,11 +713,6 @@ async def _stream(iterable, msg: cl.Message) -> None:
             return
 
 
-def md_escape_stream(chunk: str) -> str:
-    # Streamed chunks are shown raw for a moment; keep [n] readable, neutralise HTML and emphasis.
-    return re.sub(r"([\\`*_<>~|])", r"\\\1", chunk)
-
-
 async def handle_question(question: str) -> None:
     chat = cl.user_session.get("chat")
     if chat is None:
@@ -446,8 +727,9 @@ async def handle_question(question: str) -> None:
     await _stream(stream, msg)
     t2 = time.perf_counter()
     ans: Answer = stream.answer
-    msg.content = answer_markdown(ans)
-    msg.elements = await citation_elements(answer_citations(ans), ans.text if ans.answered else "")
+    msg.content = answer_markdown(ans, await _filter_line())
+    msg.elements = await citation_elements(answer_citations(ans), ans.text if ans.answered else "",
+                                           cited=bool(ans.citations))
     t3 = time.perf_counter()
     await msg.update()
     log.info("answer timing: retrieve %.3f s, stream %.3f s, elements %.3f s, update %.3f s",
@@ -460,27 +742,32 @@ async def handle_check(claim: str) -> None:
                                  "abandon its NATO ambitions`.", author="Newsdesk").send()
         return
     a = await get_assistant()
-    outlets = _filters().get("outlet")
+    filters = _filters()
     async with cl.Step(name="Checking the claim against every source", type="tool") as step:
-        check: ClaimCheck = await asyncio.to_thread(a.check_claim, claim, outlets)
+        check: ClaimCheck = await asyncio.to_thread(a.check_claim, claim, filters.get("outlet"))
         step.output = f"{len(check.verdicts)} source verdicts"
-    content, cits = claim_markdown(check)
+    summary = None
+    if filters.get("date_from") or filters.get("date_to"):
+        # check_claim takes outlets only; the date range of the chat settings is applied here, to the
+        # verdicts, so the table and its counts agree with the filter line above them.
+        keep = {s.source for s in await asyncio.to_thread(a.sources) if _in_filters(s, filters)}
+        check = replace(check, verdicts=tuple(v for v in check.verdicts if v.source in keep),
+                        part_verdicts=tuple((p, tuple(v for v in vs if v.source in keep))
+                                            for p, vs in check.part_verdicts))
+        summary = verdict_summary(check.verdicts)
+    content, cits = claim_markdown(check, await _filter_line(), summary)
     await cl.Message(content=content, elements=await citation_elements(cits), author="Newsdesk").send()
 
 
 async def handle_sources() -> None:
     a = await get_assistant()
-    sources, outlets, span = await asyncio.to_thread(_corpus_facts, a)
-    unknown = sum(1 for s in sources if s.outlet == UNKNOWN_OUTLET)
-    lines = [f"I answer from **{len(sources)} articles**: {', '.join(md_escape(o) for o in outlets) or 'no named outlet'}"
-             + (f", and {unknown} whose outlet is unknown" if unknown else "")
-             + (f"; published {span}." if span else "; publication dates unknown."), "",
+    sources = await asyncio.to_thread(a.sources)
+    lines = [f"I answer from {md_escape(collection_summary(corpus_facts(sources)))}", "",
              "Every sentence of an answer cites its paragraph: click a marker like [1] to read it. "
              "Check a claim with `/check <claim>`; attach a .txt, .md or .html file to add an article.", ""]
     for s in sorted(sources, key=lambda s: (s.outlet, s.title)):
-        o = "Outlet unknown" if s.outlet == UNKNOWN_OUTLET else s.outlet
-        lines.append(f"- **{md_escape(o)}** — {md_escape(s.title)} ({s.paragraphs} paragraphs"
-                     + (f", {s.date}" if s.date else "") + ")")
+        lines.append(f"- **{md_escape(_outlet_label(s.outlet))}** — {article_ref(s.title, s.date, s.url)} "
+                     f"({s.paragraphs} paragraphs)")
     await cl.Message(content="\n".join(lines), author="Newsdesk").send()
 
 
@@ -509,7 +796,9 @@ async def handle_upload(files: list) -> None:
         accepted.append(dest)
     report = None
     if accepted:
-        async with cl.Step(name=f"Indexing {len(accepted)} file(s)", type="tool") as step:
+        # No parentheses in a step name: the page asks for /avatars/<step name>, and Chainlit answers 400
+        # to a name with "(".
+        async with cl.Step(name=f"Indexing {_plural(len(accepted), 'file')}", type="tool") as step:
             step.input = ", ".join(p.name for p in accepted)
             report = await asyncio.to_thread(a.ingest, accepted)
             step.output = (f"{len(report.added)} added, {len(report.updated)} updated, "
