@@ -120,3 +120,31 @@ def test_the_speaking_phrase_of_a_sentence(sentence, words):
     from assistant.text.annotate import speech_subject_words
 
     assert words <= speech_subject_words(sentence)
+
+
+# ---------------------------------------------------------------- what a question asks for
+
+@pytest.mark.parametrize("question,kind", [
+    ("Which judge is handling the case?", "person"),
+    ("Which striker scored the winner?", "person"),
+    ("What official announced the recall?", "person"),
+    ("Which company bought the startup?", "who"),
+])
+def test_which_person_noun_asks_for_a_person(question, kind):
+    from assistant.text.question import analyse_question
+
+    assert analyse_question(question).answer_type == kind
+
+
+@pytest.mark.parametrize("sentence,question,attached", [
+    ("Monday, the suspect was taken into custody.", "When is the suspect's trial scheduled to begin?", False),
+    ("The trial is scheduled to begin on Monday.", "When is the suspect's trial scheduled to begin?", True),
+    ("The two diplomats met in Geneva.", "How many metric tons of chemical weapons does Syria possess?", False),
+    ("About 14,000 firefighters are battling 25 wildfires.", "How many firefighters were fighting the fires?", True),
+    ("The bank reported profit of $4 billion in March.", "How much did the bank pay in fines?", False),
+])
+def test_the_asked_thing_must_hang_on_the_questions_words(sentence, question, attached):
+    from assistant.answer.model import _attached, _question_lemmas
+    from assistant.text.question import analyse_question
+
+    assert _attached(sentence, analyse_question(question).wants, _question_lemmas(question)) is attached

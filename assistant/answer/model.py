@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
@@ -12,6 +13,7 @@ import numpy as np
 from ..models import Passage
 from ..stance import content_terms, term_set
 from ..text import article_info
+from ..text.nlp import parse
 from ..text.question import analyse_question, present
 from .question import Question
 from .reader import _Context, _Sentence
@@ -21,7 +23,8 @@ log = logging.getLogger(__name__)
 FEATURES = ("bias", "legacy", "coverage", "cosine", "paragraph_cosine", "rank", "typed", "type_match",
             "speaker_asked", "speaker_match", "speaker_other", "speaker_quoted", "missing_in_sentence",
             "missing_in_paragraph", "missing_in_article", "short", "person_missing", "predicate_in_sentence",
-            "predicate_in_paragraph", "nouns_in_sentence", "nouns_in_paragraph", "rules_refuse")
+            "predicate_in_paragraph", "nouns_in_sentence", "nouns_in_paragraph", "rules_refuse",
+            "answer_attached")
 
 
 @dataclass(frozen=True)
@@ -145,6 +148,8 @@ def answer_features(q: Question, sents: list[_Sentence], passages: list[Passage]
             f[20] = sum(t in terms_p for t in nouns) / len(nouns)
         else:
             f[19] = f[20] = 1.0
+        if qi.wants and type_match:
+            f[22] = 1.0 if _attached(s.text, qi.wants, _question_lemmas(q.text)) else 0.0
         if qi.speaker:
             # only X's own words answer "what did X say": X by name, or an unresolved "he said" next to X
             s.eligible = sp_match or (s.speaker == "?" and qi.speaker in low_p)
@@ -155,6 +160,44 @@ def answer_features(q: Question, sents: list[_Sentence], passages: list[Passage]
     return rows
 
 
+@lru_cache(maxsize=1024)
+def _question_lemmas(question: str) -> frozenset[str]:
+    """Content lemmas of the question outside its names and the wh-phrase: what an answer entity should
+    be attached to ("When is the trial scheduled to begin?" -> trial, schedule, begin)."""
+    doc = parse(question)
+    return frozenset(t.lemma_.lower() for t in doc if t.pos_ in ("NOUN", "VERB", "ADJ") and t.is_alpha and
+                     not t.is_stop and not t.ent_type_ and t.lemma_.lower() not in _SAY_LEMMAS)
+
+
+def _attached(sentence: str, labels: frozenset[str], qlemmas: frozenset[str]) -> bool:
+    """Some entity of the asked type hangs on a word the question uses: "Monday, X was taken into
+    custody" has a date, but on "taken", not on the trial the question asks about. Words are compared
+    by lemma or a shared 5-letter stem (vaccine ~ vaccination)."""
+    if not qlemmas:
+        return True
+    stems = {w[:5] for w in qlemmas if len(w) >= 5}
+    doc = parse(sentence)
+    for e in doc.ents:
+        if e.label_ not in labels:
+            continue
+        near = []
+        h = e.root
+        for _ in range(3):  # the words governing it, up to the clause's verb
+            if h.head is h:
+                break
+            h = h.head
+            near.append(h)
+            if h.pos_ in ("VERB", "AUX"):
+                break
+        near += [c for c in e.root.children if not (e.start <= c.i < e.end)]
+        for t in near:
+            lem = t.lemma_.lower()
+            if lem in qlemmas or (len(lem) >= 5 and lem[:5] in stems):
+                return True
+    return False
+
+
+_SAY_LEMMAS = {"say", "tell", "describe", "accord", "report", "happen", "do", "make", "give"}
 _SAY_STEMS = set(content_terms("say said says tell told describe described according report reported"))
 _MONTH_NAMES = ("january", "february", "march", "april", "may", "june", "july", "august", "september",
                 "october", "november", "december")
@@ -174,7 +217,7 @@ def _date_words(date: str) -> str:
 
 GATE_FEATURES = ("bias", "best", "second", "missing_in_article", "missing_in_paragraph", "type_missing",
                  "entities", "person_missing", "predicate", "predicate_paragraph", "nouns", "nouns_paragraph",
-                 "rules_refuse")
+                 "rules_refuse", "typed_unattached")
 
 
 def gate_features(q: Question, ranked: list["_Sentence"]) -> np.ndarray:
@@ -200,4 +243,6 @@ def gate_features(q: Question, ranked: list["_Sentence"]) -> np.ndarray:
     f[10] = max((s.feats[19] for s in ranked[:3] if s.feats is not None), default=0.0)
     f[11] = max((s.feats[20] for s in ranked[:3] if s.feats is not None), default=0.0)
     f[12] = t[FEATURES.index("rules_refuse")]
+    # a typed question none of whose best candidates holds the asked thing attached to its words
+    f[13] = 1.0 if t[6] and not any(s.feats is not None and s.feats[22] for s in ranked[:3]) else 0.0
     return f

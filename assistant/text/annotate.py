@@ -168,7 +168,9 @@ class _Resolver:
             return name_key(_span_text(tok)) or None
         if tok.pos_ == "NOUN":
             for c in tok.children:
-                if c.dep_ == "appos" and _is_name(c):
+                # "Single mother, Julie Tkachuck," names the speaker; "EU leaders (France, Germany, ...)"
+                # lists places, not a person
+                if c.dep_ == "appos" and _is_name(c) and c.ent_type_ not in ("GPE", "NORP", "LOC"):
                     return name_key(_span_text(c)) or None
             if tok.lemma_.lower() in _OFFICIAL:
                 return "official"
@@ -299,7 +301,7 @@ def speaker_of(sentence: str) -> str | None:
 # ---------------------------------------------------------------- cache, keyed by the article's text
 
 # Bumped whenever the analysis changes, so analyses cached on disk by older code are recomputed.
-ANALYSIS_VERSION = 2
+ANALYSIS_VERSION = 3
 
 
 def article_key(paragraphs: list[str]) -> str:

@@ -61,11 +61,17 @@ def answer_type(question: str) -> str:
                  r"province|nation|countries|cities|states)\b|\bwhere (?:did|was|were|will|is|does|do)\b|"
                  r"\bin what (?:city|country|state|place)\b", low):
         return "where"
+    m = re.search(r"\b(?:which|what) ([a-z]+)\b", low)
+    if m and m.group(1) in _PERSON_NOUNS:
+        return "person"  # "which judge", "what official": a person, not any name
     if re.search(r"^\s*(?:and\s+)?(?:who|whom)\b|\bwhich (?:company|companies|agency|official|person|team|"
                  r"player|country's|organization|organisation|group|court|judge|leader|minister|athlete|"
                  r"officials|agencies|firm|bank)\b", low):
         return "who"
     return "other"
+
+
+_PERSON_NOUNS = word_list("titles.txt") | word_list("person_nouns.txt")
 
 
 @lru_cache(maxsize=1024)
