@@ -148,3 +148,15 @@ def test_the_asked_thing_must_hang_on_the_questions_words(sentence, question, at
     from assistant.text.question import analyse_question
 
     assert _attached(sentence, analyse_question(question).wants, _question_lemmas(question)) is attached
+
+
+def test_a_description_fits_the_person_whose_title_it_names():
+    from assistant.text.question import analyse_question
+
+    people = {"bridenstine": ("administrator", "nasa"), "lueders": ("associate", "administrator", "nasa"),
+              "cook": ("chief", "executive"), "smith": ("coach",)}
+    qi = analyse_question("What did the space agency's administrator say about the launch?")
+    assert qi.speaker_head == "administrator"
+    assert qi.describes(people, "bridenstine") and not qi.describes(people, "cook")
+    qi = analyse_question("What did the company's chief executive say about sales?")
+    assert qi.describes(people, "cook") and not qi.describes(people, "smith")

@@ -88,7 +88,6 @@ def answer_features(q: Question, sents: list[_Sentence], passages: list[Passage]
     ent_terms = set(content_terms(" ".join(e.text for e in qi.entities)))
     pred = [t for t in q.terms if t not in ent_terms and t not in _SAY_STEMS]
     nouns = list(dict.fromkeys(t for n in qi.nouns for t in content_terms(n)))
-    need = min(2, len(qi.speaker_words))
     ents_q = qi.entities
     where: dict[int, tuple] = {}  # passage index -> what every sentence of that passage is compared with
 
@@ -116,7 +115,7 @@ def answer_features(q: Question, sents: list[_Sentence], passages: list[Passage]
                            r"billion)\b", s.text, re.I))
         sp_match = bool(qi.speaker and s.speaker == qi.speaker)
         if not sp_match and qi.speaker_words and s.speaker not in (None, "?", "official"):
-            sp_match = len(qi.speaker_words & set(info.titles(s.speaker))) >= need
+            sp_match = qi.describes(info.people, s.speaker)
         sp_other = asked and not sp_match and s.speaker not in (None, "?")
         low_s = s.text.lower()
         terms_s = term_set(s.text)

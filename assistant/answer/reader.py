@@ -117,6 +117,7 @@ class ArticleReader:
     naming Pete Hegseth) becomes a candidate although it never names the person asked about."""
 
     max_added = 3  # continuation paragraphs added per question
+    max_spoken = 4  # paragraphs of the asked speaker added per question
 
     def __init__(self, paragraphs: Paragraphs, cache_size: int = 64):
         self._paragraphs = paragraphs
@@ -144,7 +145,16 @@ class ArticleReader:
         articles: dict[str, _Article | None] = {}  # one lookup per article per question
         added = 0
         pi = 0
-        while pi < len(passages):
+        spoken = False
+        while pi < len(passages) or not spoken:
+            if pi >= retrieved and not spoken:
+                # every retrieved paragraph read: add what the asked speaker says elsewhere in those articles
+                spoken = True
+                more = self._spoken(q, articles, ids)
+                passages += more
+                ids.update(p.id for p in more)
+                if pi >= len(passages):
+                    break
             p = passages[pi]
             if p.source not in articles:
                 try:
@@ -173,3 +183,32 @@ class ArticleReader:
                 added += 1
             pi += 1
         return passages, ctx
+
+    def _spoken(self, q: Question, articles: dict[str, "_Article | None"], ids: set[str]) -> list[Passage]:
+        """Paragraphs of the retrieved articles where the person the question asks about speaks ("What
+        did Russia's foreign minister say ..." -> Lavrov's paragraphs): the question's words often match
+        what others say about the person better than the person's own words. At most `max_spoken`, those
+        sharing most words with the question first."""
+        from ..stance import term_set
+        from ..text.question import analyse_question
+
+        qi = analyse_question(q.text)
+        if not (qi.speaker or qi.speaker_words):
+            return []
+        terms = set(q.terms)
+        found = []
+        for art in articles.values():
+            if art is None:
+                continue
+            if qi.speaker:
+                keys = {qi.speaker}
+            elif art.info is not None:
+                keys = {k for k in art.info.people if qi.describes(art.info.people, k)}
+            else:
+                keys = set()
+            for idx, sp in enumerate(art.speakers if keys else ()):
+                p = art.passages[idx]
+                if p.id not in ids and keys & set(sp):
+                    found.append((len(terms & term_set(p.text)), -idx, p))
+        found.sort(key=lambda x: (x[0], x[1]), reverse=True)
+        return [p for _, _, p in found[: self.max_spoken]]

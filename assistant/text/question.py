@@ -38,6 +38,21 @@ class QuestionInfo:
     speaker_words: frozenset[str]  # words describing a speaker named only by title, else empty
     speaker: str | None = None  # name key of the person whose words are asked for ("what did Cook say")
     nouns: tuple[str, ...] = ()  # common nouns the question is about ("inspectors", "title", "book")
+    speaker_head: str | None = None  # the description's head noun ("administrator" in "the agency's administrator")
+
+    def describes(self, people: dict, key: str | None) -> bool:
+        """Does the asked description fit person `key` of an article (`people`: key -> title words)?
+        Two of its words among the person's titles ("foreign minister"), or its head noun where no one
+        else in the article fits better ("the space agency's administrator" -> the NASA administrator)."""
+        if not self.speaker_words or key in (None, "?", "official") or key not in people:
+            return False
+        titles = set(people[key])
+        hits = len(self.speaker_words & titles)
+        if hits >= min(2, len(self.speaker_words)):
+            return True
+        if self.speaker_head and self.speaker_head in titles:
+            return hits >= max(len(self.speaker_words & set(t)) for t in people.values())
+        return False
 
 
 def answer_type(question: str) -> str:
@@ -89,13 +104,13 @@ def analyse_question(question: str) -> QuestionInfo:
                      t.lower_ not in _QWORDS)
         if toks:
             ents.append(QEntity(e.text, e.label_, toks))
-    speaker, speaker_words = _asked_speaker(doc)
+    speaker, speaker_words, head = _asked_speaker(doc)
     nouns = tuple(dict.fromkeys(t.lower_ for t in doc if t.pos_ == "NOUN" and t.is_alpha and not t.is_stop
                                 and not t.ent_type_ and t.lemma_.lower() not in _VAGUE_NOUNS))
-    return QuestionInfo(wants, kind, tuple(ents), frozenset(speaker_words), speaker, nouns)
+    return QuestionInfo(wants, kind, tuple(ents), frozenset(speaker_words), speaker, nouns, head)
 
 
-def _asked_speaker(doc) -> tuple[str | None, set[str]]:
+def _asked_speaker(doc) -> tuple[str | None, set[str], str | None]:
     """Whose words the question asks for: the subject of its speech verb ("What did Tim Cook say",
     "How did the agency's acting chief describe ..."). A subject holding the wh-word ("Which politician
     admitted ...") is what is asked, not a constraint; an organisation or place ("What does Tehran say")
@@ -111,15 +126,15 @@ def _asked_speaker(doc) -> tuple[str | None, set[str]]:
             continue
         sub = list(subj.subtree)
         if any(x.lower_ in _QWORDS or x.tag_ in ("WDT", "WP", "WP$") for x in sub):
-            return None, set()
+            return None, set(), None
         people = [e for e in doc.ents if e.label_ == "PERSON" and sub[0].i <= e.start and e.end <= sub[-1].i + 1]
         if people:
-            return name_key(people[-1].text) or None, set()
+            return name_key(people[-1].text) or None, set(), None
         if subj.pos_ in ("PROPN",) or subj.ent_type_ in ("ORG", "GPE", "NORP"):
-            return None, set()
+            return None, set(), None
         if subj.pos_ == "NOUN":
-            return None, description_words(sub)
-    return None, set()
+            return None, description_words(sub), subj.lemma_.lower()
+    return None, set(), None
 
 
 def present(entity: QEntity, text_lower: str) -> bool:
