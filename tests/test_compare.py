@@ -160,3 +160,15 @@ def test_a_description_fits_the_person_whose_title_it_names():
     assert qi.describes(people, "bridenstine") and not qi.describes(people, "cook")
     qi = analyse_question("What did the company's chief executive say about sales?")
     assert qi.describes(people, "cook") and not qi.describes(people, "smith")
+
+
+@pytest.mark.parametrize("claim,source,swapped", [
+    ("China imposed tariffs on $34 billion of American goods.",
+     "China and the United States have traded tariffs since Washington imposed tariffs on $34 billion of "
+     "Chinese goods.", True),
+    ("Smith passed the ball to Jones, who scored.", "Jones passed the ball to Smith, who scored.", True),
+    ("Germany sold tanks to Poland.", "Poland bought tanks from Germany.", False),  # converse verbs agree
+    ("Apple sold bonds to investors.", "Apple sold bonds to investors after the Fed raised rates.", False),
+])
+def test_another_name_in_the_same_slot_of_the_same_verb(claim, source, swapped):
+    assert any(f.startswith("roles") for f in conflicts(claim, source)) is swapped

@@ -189,6 +189,13 @@ def conflicts(claim: str, sentence: str, article_text: str = "") -> list[str]:
         for s2, v2, o2 in s_triples:
             if v2 == verb and _same_name(subj, o2) and _same_name(obj, s2):
                 out.append(f"roles: claim '{subj} {verb} {obj}' vs source '{s2} {v2} {o2}'")
+    # roles, more generally: the same slot of the same verb holds another name, one that the other text
+    # puts in a different slot ("China imposed tariffs" vs "Washington imposed tariffs" in a sentence
+    # where China is the other party)
+    if not any(f.startswith("roles") for f in out):
+        swap = _slot_swap(c, s)
+        if swap:
+            out.append(swap)
     # places: the claim's place is nowhere in the article, the sentence names another
     if article_text and not _headline(sentence):  # title case fools the tagger ("in Talk with Putin")
         art = article_text.lower()
@@ -216,6 +223,61 @@ def _slot(ent) -> tuple[str, str]:
     """(preposition, the word it attaches to) of a located place: 'a fire station in X' -> (in, station)."""
     prep = ent.root.head
     return prep.lower_, prep.head.lemma_.lower()
+
+
+_ROLE_DEPS = {"nsubj": "subject", "nsubjpass": "object", "dobj": "object", "dative": "to"}
+_NAME_ENTS = ("PERSON", "ORG", "GPE", "NORP")
+
+
+def _entity_key(doc, tok) -> str | None:
+    """A name filling a slot: its entity's last word, lower case ("Dr. Robert Redfield" -> redfield);
+    nationalities are keyed by country where spaCy's lemma gives it ("Chinese" stays "chinese")."""
+    for e in doc.ents:
+        if e.start <= tok.i < e.end and e.label_ in _NAME_ENTS:
+            words = [t.lower_ for t in e if t.is_alpha and not t.is_stop]
+            return words[-1] if words else None
+    return tok.lower_ if tok.pos_ == "PROPN" else None
+
+
+def _slots(doc) -> list[tuple[str, str | None, str, str]]:
+    """(verb lemma, object lemma, role, name) for every name filling a verb's subject, object or
+    to/from/over-to slot."""
+    out = []
+    for v in doc:
+        if v.pos_ not in ("VERB", "AUX"):
+            continue
+        obj = next((c.lemma_.lower() for c in v.children if c.dep_ == "dobj"), None)
+        fillers = []
+        for c in v.children:
+            role = _ROLE_DEPS.get(c.dep_)
+            if role:
+                fillers.append((role, c))
+            elif c.dep_ == "prep" and c.lower_ in ("to", "from", "by"):
+                role = "subject" if c.lower_ == "by" and any(x.dep_ == "auxpass" for x in v.children) else c.lower_
+                fillers += [(role, x) for x in c.children if x.dep_ == "pobj"]
+            elif c.dep_ == "prt":  # "turn the call over to X"
+                fillers += [("to", x) for p in c.children if p.lower_ == "to" for x in p.children
+                            if x.dep_ == "pobj"]
+        for role, tok in fillers:
+            key = _entity_key(doc, tok)
+            if key:
+                out.append((v.lemma_.lower(), obj, role, key))
+    return out
+
+
+def _slot_swap(c, s) -> str | None:
+    c_slots, s_slots = _slots(c), _slots(s)
+    c_names = {x[3] for x in c_slots}
+    s_names = {x[3] for x in s_slots}
+    for cv, cobj, crole, cname in c_slots:
+        for sv, sobj, srole, sname in s_slots:
+            # the same verb only: "sold tanks to" and "bought tanks from" share an object and agree
+            if cv != sv or crole != srole or cname == sname or _same_name(cname, sname):
+                continue
+            # a swap, not just another party: one of the names stands in the other text in another slot
+            if sname in c_names or cname in s_names:
+                return f"roles: claim '{cname}' {crole} of '{cv}', source '{sname}'"
+    return None
 
 
 def _headline(text: str) -> bool:
