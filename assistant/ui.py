@@ -111,10 +111,18 @@ _MD_SPECIAL = re.compile(r"([!-/:-@\[-`{-~])")
 _MARKER = re.compile(r"(\[\d+\])")
 
 
+_WJ = "\u2060"  # WORD JOINER: invisible, and breaks what a backslash cannot
+# Chainlit's GFM extension turns bare URLs, "www." and e-mail addresses into links even when ":" "/" "." "@"
+# are escaped; an invisible word joiner inside each keeps them text.
+_AUTOLINK = re.compile(r"(?i)(://|www\.|@)")
+
+
 def md_escape(text: str) -> str:
     """Article text as literal text: no Markdown, no HTML, no directive, no link, no element-name link."""
     # Chainlit's Markdown turns U+200B into its blinking streaming cursor; U+2060 is just as invisible.
-    return _MD_SPECIAL.sub(r"\\\1", (text or "").replace("\u200b", "\u2060"))
+    text = (text or "").replace("\u200b", _WJ)
+    text = _AUTOLINK.sub(lambda m: m.group(1)[0] + _WJ + m.group(1)[1:] if m.group(1) != "@" else _WJ + "@", text)
+    return _MD_SPECIAL.sub(r"\\\1", text)
 
 
 def escape_keep_markers(text: str) -> str:
@@ -651,11 +659,15 @@ async def on_chat_start():
     # /newsdesk/welcome (public/newsdesk.js).
 
 
+@cl.on_settings_update
 async def on_settings_update(values: dict[str, Any]):
     date_from, date_to = _date_range(values.get("dates"))
     outlets = values.get("outlet") or None
     filters = {"outlet": outlets, "date_from": date_from, "date_to": date_to, "k": int(values.get("k") or 5),
                "engine": values.get("engine") or "extractive"}
+    # Before any await: a question sent right after "Confirm" must not be answered with the old filters.
+    cl.user_session.set("filters", filters)
+    cl.user_session.set("chat", None)
     await _new_chat(filters)
 
 

@@ -40,12 +40,14 @@
     var sig = signature();
     if (sig === null) {
       accepted = null;
+      allowUntil = 0;  // a click allows one opening, not the next answer's
       root.removeAttribute("data-nd-side");
       return;
     }
     if (sig === accepted) return;
     if (Date.now() < allowUntil) {
       accepted = sig;
+      allowUntil = Math.min(allowUntil, Date.now() + 300);  // the click's own re-render, not a later answer
       root.setAttribute("data-nd-side", "open");
       return;
     }

@@ -1,7 +1,9 @@
 """The chat UI as a journalist uses it: the real `chainlit run` app driven by headless Chromium.
 
 One app process and one browser serve the whole module (starting them is most of the cost); each test
-opens a fresh chat page. Screenshots go to pytest's tmp dir and are copied to test-output/ui/.
+opens a fresh chat page, at desktop (1440x900) or phone (390x844) size, whose requests are watched: any
+request that would leave the machine is blocked and fails the test, and so does any failed response of
+the app. Screenshots go to pytest's tmp dir and are copied to test-output/ui/.
 """
 from __future__ import annotations
 
@@ -13,7 +15,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.ui_helpers import ROOT, assistant_message, cited_answer, launch_browser, open_chat, running_app, send
+from tests.ui_helpers import (DESKTOP, PHONE, ROOT, assistant_message, cited_answer, launch_browser, open_chat,
+                              running_app, send)
 
 pytestmark = pytest.mark.browser
 
@@ -37,6 +40,7 @@ def ui(tmp_path_factory):
     docs = tmp / "documents"
     shutil.copytree(ROOT / "documents", docs)
     (docs / "zorbland_votes.txt").write_text(XSS_ARTICLE, encoding="utf-8")
+    (docs / "quillby_petition.txt").write_text(MARKUP_ARTICLE, encoding="utf-8")
     env = {"ASSISTANT_DOCUMENTS_DIR": str(docs), "ASSISTANT_INDEX_DIR": str(tmp / "index"),
            "ASSISTANT_FEEDBACK_DB": str(tmp / "feedback.sqlite3")}
     started = time.monotonic()
@@ -48,15 +52,37 @@ def ui(tmp_path_factory):
             browser.close()
 
 
-@pytest.fixture
-def page(ui):
+def _open(ui, viewport):
+    guard: dict = {}
     try:
-        pg = open_chat(ui["browser"], ui["url"])
+        pg = open_chat(ui["browser"], ui["url"], viewport=viewport, guard=guard)
     except Exception as e:  # say why: the app's own log is the only witness
         log = (ui["tmp"] / "chainlit.log").read_text(errors="replace")[-3000:]
         raise AssertionError(f"the chat did not open: {e}\n--- chainlit.log (tail) ---\n{log}") from e
-    yield pg
+    return pg, guard
+
+
+def _check_guard(pg, guard):
+    pg.wait_for_timeout(300)  # late requests (avatars, images) of the last message
     pg.close()
+    assert not guard["external"], f"requests left the machine: {guard['external']}"
+    assert not guard["failed"], f"failed responses: {guard['failed']}"
+
+
+@pytest.fixture
+def page(ui):
+    pg, guard = _open(ui, DESKTOP)
+    yield pg
+    _check_guard(pg, guard)
+
+
+@pytest.fixture(params=["desktop", "phone"])
+def sized(ui, request):
+    """A chat page at desktop and at phone size; `sized.size` says which."""
+    pg, guard = _open(ui, DESKTOP if request.param == "desktop" else PHONE)
+    pg.size = request.param
+    yield pg
+    _check_guard(pg, guard)
 
 
 def shot(page, tmp_path: Path, name: str) -> Path:
@@ -75,7 +101,7 @@ def flat(text: str) -> str:
 def test_answer_streams_with_citations_that_open_the_source_paragraph(page, ui, tmp_path, built_assistant):
     # The welcome screen offers starter questions drawn from the indexed articles.
     page.locator("#starters button").first.wait_for(timeout=30_000)
-    assert "Check a claim" in page.locator("#starters").inner_text()
+    assert "Check:" in page.locator("#starters").inner_text()
     assert page.locator("#starters button").count() >= 3
     shot(page, tmp_path, "01_welcome")
 
@@ -134,7 +160,7 @@ def test_check_command_renders_a_stance_table_with_clickable_evidence(page, ui, 
     table = msg.locator("table")
     table.wait_for(timeout=60_000)
     header = table.locator("th").all_inner_texts()
-    assert [h.strip() for h in header][:3] == ["Outlet", "Article", "Stance"]
+    assert [h.strip() for h in header][:3] == ["Source", "Stance", "Evidence"]
     assert table.locator("tbody tr").count() >= 1
     assert re.search(r"supports|contradicts|not mentioned", table.inner_text())
     table.locator("a.element-link").first.click()
@@ -190,7 +216,7 @@ def test_empty_and_huge_questions_get_a_readable_message(page, ui):
 
 
 def test_starter_shows_live_facts_about_the_collection(page, ui):
-    page.locator("#starters button", has_text="What do you know?").click()
+    page.locator("#starters button", has_text="What is indexed?").click()
     msg = assistant_message(page, "I answer from")
     text = msg.inner_text()
     # The five bundled articles, the test's Zorbland article, and any uploaded by another test.
@@ -198,6 +224,208 @@ def test_starter_shows_live_facts_about_the_collection(page, ui):
     assert "Daily Express" in text and "Zorbland counts its votes" in text
 
 
+# ---------------------------------------------------------------- issue 11 / 13: the chat as a newsroom meets it
+MARKUP_ARTICLE = """![t](http://evil.example/title.png) Quillby council weighs the ferry petition
+
+The Quillby council received a [petition](javascript:alert(1)) signed by 2,300 residents asking to keep the night ferry.
+
+The harbour master said the ferry ![pixel](http://evil.example/track.png) carried 410 passengers a night in May.
+
+Councillors will vote on the ferry timetable in June, the clerk said.
+"""
+TIMINGS = ROOT / "test-output" / "ui" / "timings.txt"
+
+
+def timed_answer(page, question: str):
+    """Send, wait for the complete cited answer; log the time from Enter to the final update."""
+    send(page, question)
+    t0 = time.monotonic()
+    answer = cited_answer(page)
+    took = time.monotonic() - t0
+    TIMINGS.parent.mkdir(parents=True, exist_ok=True)
+    with TIMINGS.open("a") as f:
+        f.write(f"{took:.2f} s  {question}\n")
+    return answer
+
+
+_SIDE_WATCH = """
+window.__ndSideShownUnclicked = 0; window.__ndLastClick = 0;
+document.addEventListener('click', e => { if (e.target.closest && e.target.closest('a.element-link'))
+    window.__ndLastClick = Date.now(); }, true);
+new MutationObserver(() => {
+  const c = document.getElementById('side-view-content');
+  if (c && Date.now() - window.__ndLastClick > 2000) {
+    const r = c.getBoundingClientRect();
+    if (r.width > 0 && r.height > 0) window.__ndSideShownUnclicked += 1;
+  }
+}).observe(document, {childList: true, subtree: true});
+"""
+
+
+def test_side_panel_opens_only_from_a_marker_with_that_citation_alone(sized, tmp_path):
+    """11.1: no panel after an answer (Chainlit opened one with every citation stacked); a click on [n]
+    shows that citation only; the next answer does not bring it back stacked."""
+    sized.add_init_script(_SIDE_WATCH)
+    sized.reload()
+    sized.wait_for_selector("#command-check", timeout=60_000)
+    answer = timed_answer(sized, "What did Hegseth say about NATO membership for Ukraine?")
+    sized.wait_for_timeout(1200)
+    assert sized.locator("#side-view-content").count() == 0
+    shot(sized, tmp_path, f"11_1_answer_no_panel_{sized.size}")
+    answer.locator("a.element-link", has_text="[2]").first.click()
+    sized.locator("#side-view-content").wait_for(timeout=10_000)
+    assert sized.locator("#side-view-title").inner_text().strip() == "[2]"
+    assert sized.locator("#side-view-content blockquote").count() == 1  # one citation, not a stack
+    shot(sized, tmp_path, f"11_1_marker_2_clicked_{sized.size}")
+    # Close it (phone: the drawer covers the page) and ask again: it stays closed.
+    sized.keyboard.press("Escape") if sized.size == "phone" else sized.locator("#side-view-title button").click()
+    sized.locator("#side-view-content").wait_for(state="detached", timeout=5_000)
+    timed_answer(sized, "How long did the Alaska meeting last?")
+    sized.wait_for_timeout(1200)
+    assert sized.locator("#side-view-content").count() == 0
+    assert sized.evaluate("() => window.__ndSideShownUnclicked") == 0
+
+
+def test_page_says_it_is_newsdesk_and_what_is_indexed(sized, ui, tmp_path):
+    """11.2: name, logo, favicon, a welcome with the collection's facts, real starters, an honest footer."""
+    sized.locator("#starters button").first.wait_for(timeout=30_000)
+    welcome = sized.locator("#newsdesk-welcome")
+    welcome.wait_for(timeout=30_000)
+    assert sized.title() == "Newsdesk"
+    text = welcome.inner_text()
+    assert re.search(r"\d+ articles from \d+ named outlets", text), text
+    assert "Daily Express" in text and ("undated" in text or "no publication dates are known" in text)
+    logo = sized.locator("#welcome-screen img.logo").get_attribute("src")
+    assert "Newsdesk" in sized.request.get(logo if logo.startswith("http") else ui["url"] + logo).text()
+    assert sized.evaluate("() => document.querySelector('#welcome-screen img.logo').naturalWidth") > 0
+    icon = sized.request.get(ui["url"] + "/favicon")
+    assert icon.body() == (ROOT / "public" / "favicon.svg").read_bytes()
+    labels = [b.inner_text().strip() for b in sized.locator("#starters button").all()]
+    assert len(labels) >= 4 and not any(lab.endswith("…") for lab in labels)
+    assert any(lab.endswith("?") for lab in labels) and any(lab.startswith("Check:") for lab in labels)
+    assert "Chainlit" not in sized.locator("body").inner_text()
+    shot(sized, tmp_path, f"11_2_welcome_{sized.size}")
+    # A starter question is answered with citations; the footer under the chat names the engine.
+    sized.locator("#starters button", has_text="How long did the Alaska meeting last?").click()
+    assert "2 hours and 45 minutes" in cited_answer(sized).inner_text()
+    footer = sized.locator(".watermark").inner_text()
+    assert "Extractive engine" in footer and "LLMs can make mistakes" not in footer
+    shot(sized, tmp_path, f"11_2_starter_answer_footer_{sized.size}")
+
+
+def _restrict_outlets(page, outlet: str) -> None:
+    page.locator("#chat-settings-open-modal").click()
+    dialog = page.locator("[role=dialog]")
+    dialog.locator("input[cmdk-input]").click()
+    page.locator("[role=option]", has_text=outlet).first.click()
+    dialog.locator("h2").click()  # close the option list first
+    dialog.locator("button", has_text="Confirm").click()
+    dialog.wait_for(state="detached", timeout=5_000)
+    page.wait_for_timeout(300)
+
+
+def test_active_filters_are_shown_on_answers_and_checks_and_stored_with_feedback(sized, ui, tmp_path):
+    """11.3: after restricting outlets, every answer and /check says so (and what it leaves out), and a
+    rating stores that line with the answer."""
+    _restrict_outlets(sized, "The Straits Times")
+    answer = timed_answer(sized, "What did Hegseth say about NATO membership for Ukraine?")
+    text = answer.inner_text()
+    assert re.search(r"Filters: only The Straits Times — \d+ of \d+ articles left out", text), text
+    assert "Daily Express" not in text.split("Sources")[-1]
+    shot(sized, tmp_path, f"11_3_filtered_answer_{sized.size}")
+    answer.hover()
+    answer.locator("button").filter(has=sized.locator("svg.lucide-thumbs-down")).first.click()
+    sized.locator("#submit-feedback").click()
+    db = Path(ui["env"]["ASSISTANT_FEEDBACK_DB"])
+    deadline, stored = time.monotonic() + 30, ""
+    while time.monotonic() < deadline and "Filters:" not in stored:
+        with sqlite3.connect(db) as con:
+            rows = con.execute("SELECT answer FROM feedback_report WHERE value = 0 ORDER BY updated_at DESC").fetchall()
+        stored = (rows[0][0] or "") if rows else ""
+        time.sleep(0.2)
+    assert "Filters: only The Straits Times" in stored.replace("\\", "")
+
+    send(sized, "/check Trump called Zelensky a dictator")
+    check = assistant_message(sized, "Claim:")
+    sized.wait_for_timeout(500)
+    assert re.search(r"Filters: only The Straits Times — \d+ of \d+ articles left out", check.inner_text())
+    shot(sized, tmp_path, f"11_3_filtered_check_{sized.size}")
+
+
+def test_claim_table_shows_deciding_words_groups_silent_articles_and_fits_a_phone(sized, tmp_path):
+    """11.4: the five-hours claim shows "2 hours and 45 minutes"; silent articles are one line."""
+    send(sized, "/check The Alaska meeting lasted more than five hours")
+    msg = assistant_message(sized, "Claim:")
+    table = msg.locator("table")
+    table.wait_for(timeout=60_000)
+    text = msg.inner_text()
+    assert "2 hours and 45 minutes" in table.inner_text()
+    assert re.search(r"Not mentioned by \d+ articles", text)
+    assert table.locator("tbody tr").count() < 4  # the silent ones are not rows
+    overflow = sized.evaluate("() => document.documentElement.scrollWidth - window.innerWidth")
+    assert overflow <= 1
+    box = table.bounding_box()
+    assert box["x"] >= 0 and box["x"] + box["width"] <= sized.viewport_size["width"] + 1
+    msg.scroll_into_view_if_needed()
+    shot(sized, tmp_path, f"11_4_claim_table_{sized.size}")
+
+
+def test_article_markup_is_shown_exactly_and_never_fetched(page, ui, tmp_path):
+    """11.5 and 13.7: a link with "javascript:alert" keeps every character; an image in an article, a
+    headline or a pasted question is never requested, not even while the answer streams."""
+    answer = timed_answer(page, "What did the Quillby council receive?")
+    for i in range(answer.locator("a.element-link").count()):
+        answer.locator("a.element-link").nth(i).click()
+        if "petition" in page.locator("#side-view-content").inner_text():
+            break
+    panel = page.locator("#side-view-content")
+    assert "[petition](javascript:alert(1))" in flat(panel.inner_text())
+    assert "![t](http://evil.example/title.png)" in flat(panel.inner_text())  # the headline, as stored
+    shot(page, tmp_path, "11_5_exact_markup")
+    answer = timed_answer(page, "How many passengers did the Quillby ferry carry a night?")
+    shot(page, tmp_path, "13_7_image_in_answer_not_fetched")
+    assert "![pixel](http://evil.example/track.png)" in flat(answer.inner_text())
+    send(page, "Is ![t](http://evil.example/q.png) **bold** a_b_c true?")
+    bubble = page.locator('[data-step-type="user_message"]').last
+    bubble.wait_for()
+    page.wait_for_timeout(1500)
+    assert "![t](http://evil.example/q.png) **bold** a_b_c" in bubble.inner_text()
+    assert page.locator("img[src*='evil.example']").count() == 0
+    assert page.locator("a[href^='javascript']").count() == 0
+    # the page fixture fails the test if any request went to evil.example
+
+
+def test_offline_polish_upload_bubble_sources_refusal(page, ui, tmp_path):
+    """11.8: no empty user bubble under an upload and no 400 for the step's avatar (the fixture fails on
+    any failed response); /sources is sent by one Enter; a refusal's related paragraphs are not "cited"."""
+    good = tmp_path / "harbour_notes.txt"
+    good.write_text("Harbour crane returns\n\nThe Vellmar harbour crane returned to service on Friday after "
+                    "a new winch was fitted, the port authority said.\n", encoding="utf-8")
+    page.set_input_files("#upload-button-input", [str(good)])
+    page.fill("#chat-input", "")
+    page.locator("#chat-submit").click()
+    assistant_message(page, "Added")
+    bubble = page.locator('[data-step-type="user_message"]').last
+    assert "harbour_notes.txt" in bubble.inner_text() and "Add to the collection" in bubble.inner_text()
+    shot(page, tmp_path, "11_8_upload")
+
+    page.fill("#chat-input", "/sources")
+    page.keyboard.press("Enter")
+    assert "I answer from" in assistant_message(page, "I answer from", timeout_ms=10_000).inner_text()
+
+    send(page, "Who won the Vellmar chess championship final in 1987?")
+    msg = page.locator('[data-step-type="assistant_message"]', has_text="Possibly related").last
+    msg.locator("a.element-link").first.wait_for(timeout=60_000)
+    msg.locator("a.element-link").first.click()
+    panel = page.locator("#side-view-content").inner_text()
+    assert "possibly related, not cited" in panel and "· cited" not in panel
+    shot(page, tmp_path, "11_8_refusal_panel")
+    emoji = re.compile("[\U0001F000-\U0001FAFF\u2600-\u27BF\uFE0F]")
+    assert not emoji.findall(page.locator("body").inner_text())
+
+
+# Last: its second app shares the project folder, and Chainlit removes .files/ when an app stops, under the
+# first app's feet.
 def test_password_login_guards_the_chat(ui, tmp_path):
     """ASSISTANT_AUTH_PASSWORD: the chat asks for it; a wrong password does not get in."""
     env = {**ui["env"], "ASSISTANT_AUTH_PASSWORD": "newsroom-pass",

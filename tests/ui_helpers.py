@@ -12,6 +12,7 @@ import subprocess
 import sys
 import time
 import urllib.request
+from urllib.parse import urlparse
 from pathlib import Path
 from typing import Iterator
 
@@ -79,8 +80,32 @@ def launch_browser(playwright, user_data_dir: Path | None = None):
     return playwright.chromium.launch(executable_path=CHROMIUM, args=args)
 
 
-def open_chat(browser, url: str, timeout_ms: int = 60_000):
-    page = browser.new_page(viewport={"width": 1400, "height": 900})
+DESKTOP = {"width": 1440, "height": 900}
+PHONE = {"width": 390, "height": 844}
+
+
+def guard_network(page) -> dict[str, list[str]]:
+    """Record (and block) every request that would leave the machine, and every failed response of the
+    app; a test asserts both lists stay empty."""
+    seen: dict[str, list[str]] = {"external": [], "failed": []}
+
+    def route(r):
+        host = urlparse(r.request.url).hostname or ""
+        if r.request.url.startswith(("data:", "blob:")) or host in ("127.0.0.1", "localhost"):
+            r.continue_()
+        else:
+            seen["external"].append(r.request.url)
+            r.abort()
+
+    page.route("**/*", route)
+    page.on("response", lambda resp: resp.status >= 400 and seen["failed"].append(f"{resp.status} {resp.url}"))
+    return seen
+
+
+def open_chat(browser, url: str, timeout_ms: int = 60_000, viewport: dict | None = None, guard: dict | None = None):
+    page = browser.new_page(viewport=viewport or DESKTOP)
+    if guard is not None:
+        guard.update(guard_network(page))
     page.goto(url)
     page.wait_for_selector("#chat-input", timeout=timeout_ms)
     # The check-command button appears once the socket is up and on_chat_start has finished.
