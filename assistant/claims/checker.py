@@ -32,7 +32,8 @@ from ..models import Citation, ClaimCheck, Passage, SourceInfo, SourceVerdict
 from ..stance import (ClaimPart, PairJudgment, SpokenSentence, TermStats, content_terms, coverage, decompose,
                       judge, term_set)
 from ..text import article_info, spoken_sentences
-from .compare import absent_names, conflicts, has_amounts, missing_amounts
+from .compare import _DESIGNATION, absent_names, conflicts, has_amounts, missing_amounts
+from .compare import amounts_of
 
 log = logging.getLogger(__name__)
 
@@ -260,12 +261,15 @@ class ClaimChecker:
                       support_threshold=self.support_threshold, min_support_sim=self.min_support_sim)
         if j.reason.startswith(("said by", "not said by")):
             return j  # someone else's words: the misattribution rule decides
-        if j.reason == "the claim's numbers are not in this sentence" and has_amounts(part.content) and \
-                not missing_amounts(part.content, sentence) \
-                and j.relevance >= self.support_threshold and sim >= self.min_support_sim:
+        n_amounts = len(amounts_of(part.content))
+        # matching amounts are strong evidence that two differently worded sentences state one fact
+        boosted = min(1.0, j.relevance + 0.06 * n_amounts)
+        if j.reason in ("the claim's numbers are not in this sentence", "the source does not say it was done") \
+                and n_amounts and not missing_amounts(part.content, sentence) \
+                and boosted >= self.support_threshold and sim >= self.min_support_sim:
             # the rules count every digit ("2020", "Crew-1"); the parse tells amounts from dates and names,
             # and a date the sentence leaves out may be in its article (checked by absent_names)
-            j = PairJudgment("supports", min(1.0, 0.3 + j.relevance * 0.75), j.relevance,
+            j = PairJudgment("supports", min(1.0, 0.3 + boosted * 0.75), boosted,
                              f"same meaning and amounts (similarity {sim:.2f})")
         elif j.reason == "the claim's numbers are not in this sentence" and not has_amounts(part.content) and \
                 j.relevance >= self.support_threshold and sim >= self.min_support_sim and \
@@ -323,7 +327,12 @@ def _years_stated(claim: str, paragraph: str, art: _Article) -> bool:
     """Every year the claim gives is in `paragraph` (the sentence before) or the headline/date, or is
     the only year the article mentions; and the claim has no digits besides years."""
     years = set(_YEAR.findall(claim))
-    if not years or re.search(r"\d", _YEAR.sub("", claim)):
+    rest = _YEAR.sub("", claim)
+    text = art.text().lower()
+    for m in _DESIGNATION.finditer(rest):  # "COVID-19" as its article writes it is a name, not a number
+        if m.group(0).lower() in text:
+            rest = rest.replace(m.group(0), "")
+    if not years or re.search(r"\d", rest):
         return False
     near = set(_YEAR.findall(" ".join([paragraph, art.info.title or "", art.info.date or ""])))
     return years <= near or set(_YEAR.findall(art.text())) == years

@@ -363,3 +363,7 @@ def missing_amounts(claim: str, sentence: str) -> list[str]:
 
 def has_amounts(text: str) -> bool:
     return bool(amounts(parse(text)))
+
+
+def amounts_of(text: str) -> list[Amount]:
+    return amounts(parse(text))
