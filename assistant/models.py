@@ -11,7 +11,9 @@ UNKNOWN_OUTLET = "unknown"
 class DocumentMeta:
     """What is known of one article. Unknown fields stay None: never invented."""
 
-    source: str  # file name (relative to the documents folder when it lives there)
+    # The article's identity: its path relative to the folder it was ingested from ("x.txt", "a/x.txt");
+    # indexes built before subfolders counted keep their file-name ids.
+    source: str
     title: str
     outlet: str = UNKNOWN_OUTLET
     author: str | None = None
@@ -38,6 +40,7 @@ class Article:
     paragraphs: tuple[Paragraph, ...]
     content_hash: str  # sha256 of the raw file bytes
     path: str  # absolute path it was read from
+    warnings: tuple[str, ...] = ()  # what was dropped while reading it (a bad manifest value, a date)
 
 
 @dataclass(frozen=True)
@@ -56,6 +59,8 @@ class IngestReport:
     unchanged: tuple[str, ...] = ()
     skipped: tuple[SkippedFile, ...] = ()
     paragraphs: int = 0  # paragraphs written in this call
+    # Files indexed with something left out (a manifest value of the wrong type, an unreadable date).
+    warnings: tuple[SkippedFile, ...] = ()
 
     @property
     def ok(self) -> bool:

@@ -202,14 +202,15 @@ def test_unknown_outlet_and_no_invented_fields(tmp_path, settings):
     assert (m.outlet, m.author, m.date, m.url, m.agency) == (UNKNOWN_OUTLET, None, None, None, None)
 
 
-def test_bad_manifest_and_bad_date_are_clear_errors(tmp_path, settings):
+def test_bad_manifest_and_bad_date_cost_only_metadata_with_a_warning(tmp_path, settings):
+    # Issue 13 item 10: an unreadable manifest or date is named; the article itself is still indexed.
     write(tmp_path, "a.txt", GOOD)
     write(tmp_path, "manifest.json", "{not json")
-    with pytest.raises(IngestError, match="invalid manifest.json"):
-        load_article(tmp_path / "a.txt", settings)
-    write(tmp_path, "manifest.json", json.dumps({"a.txt": {"date": "15/08/2025"}}))
-    with pytest.raises(IngestError, match="not an ISO date"):
-        load_article(tmp_path / "a.txt", settings)
+    a = load_article(tmp_path / "a.txt", settings)
+    assert a.paragraphs and any("invalid manifest.json" in w for w in a.warnings)
+    write(tmp_path, "manifest.json", json.dumps({"a.txt": {"date": "sometime in 2025"}}))
+    a = load_article(tmp_path / "a.txt", settings)
+    assert a.meta.date is None and any("not a date" in w for w in a.warnings)
 
 
 def test_bundled_manifest_states_only_what_the_corpus_readme_knows():
