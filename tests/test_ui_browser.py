@@ -95,7 +95,8 @@ def shot(page, tmp_path: Path, name: str) -> Path:
 
 
 def flat(text: str) -> str:
-    return " ".join(text.split())
+    # U+2060 (invisible) is what keeps a URL in article text from becoming a link
+    return " ".join(text.replace("\u2060", "").split())
 
 
 def test_answer_streams_with_citations_that_open_the_source_paragraph(page, ui, tmp_path, built_assistant):
@@ -238,9 +239,13 @@ TIMINGS = ROOT / "test-output" / "ui" / "timings.txt"
 
 def timed_answer(page, question: str):
     """Send, wait for the complete cited answer; log the time from Enter to the final update."""
+    messages = page.locator('[data-step-type="assistant_message"]')
+    before = messages.count()
     send(page, question)
     t0 = time.monotonic()
-    answer = cited_answer(page)
+    # The new reply, not the previous answer (whose links are already there).
+    answer = messages.nth(before)
+    answer.locator("a.element-link").first.wait_for(timeout=60_000)
     took = time.monotonic() - t0
     TIMINGS.parent.mkdir(parents=True, exist_ok=True)
     with TIMINGS.open("a") as f:
@@ -384,13 +389,14 @@ def test_article_markup_is_shown_exactly_and_never_fetched(page, ui, tmp_path):
     shot(page, tmp_path, "11_5_exact_markup")
     answer = timed_answer(page, "How many passengers did the Quillby ferry carry a night?")
     shot(page, tmp_path, "13_7_image_in_answer_not_fetched")
-    assert "![pixel](http://evil.example/track.png)" in flat(answer.inner_text())
+    # the streamed answer text carried an article image (the headline's or the paragraph's), as text
+    assert re.search(r"!\[(t|pixel)\]\(http://evil\.example/(title|track)\.png\)", flat(answer.inner_text()))
     send(page, "Is ![t](http://evil.example/q.png) **bold** a_b_c true?")
     bubble = page.locator('[data-step-type="user_message"]').last
     bubble.wait_for()
     page.wait_for_timeout(1500)
     assert "![t](http://evil.example/q.png) **bold** a_b_c" in bubble.inner_text()
-    assert page.locator("img[src*='evil.example']").count() == 0
+    assert page.locator("img[src*='evil.example'], a[href*='evil.example']").count() == 0
     assert page.locator("a[href^='javascript']").count() == 0
     # the page fixture fails the test if any request went to evil.example
 
