@@ -172,3 +172,21 @@ def test_a_description_fits_the_person_whose_title_it_names():
 ])
 def test_another_name_in_the_same_slot_of_the_same_verb(claim, source, swapped):
     assert any(f.startswith("roles") for f in conflicts(claim, source)) is swapped
+
+
+def test_transcript_turns_give_their_speaker_to_what_follows():
+    from assistant.text.annotate import analyse_article
+
+    info = analyse_article([
+        "Via Teleconference\n11:02 A.M. EST\nACTING ADMINISTRATOR SLAVITT: Thank you for joining us.",
+        "We are vaccinating 2.2 million Americans a day.",
+        "Q: What about schools?",
+        "COACH MILLER: We played our best football in the second half.",
+        "The defence held firm.",
+    ])
+    speakers = [s.speaker for row in info.paragraphs for s in row]
+    assert speakers[-4] == "slavitt" and speakers[-3] is None and speakers[-2:] == ["miller", "miller"]
+    assert {"acting", "administrator"} <= set(info.people["slavitt"])
+    # one "Note:" line does not make an article a transcript
+    plain = analyse_article(["Please Note: prices may change.", "Shares rose 5% on Monday."])
+    assert all(s.speaker is None for row in plain.paragraphs for s in row)

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -247,7 +248,9 @@ def analyse_article(paragraphs: list[str]) -> ArticleInfo:
 
     docs = parse_many(paragraphs)
     people = _collect_titles(docs)
+    labels = _speaker_labels(paragraphs, people)
     res = _Resolver(people)
+    turn: str | None = None  # a transcript's current speaker (the last "NAME:" label)
     out: list[tuple[SentenceInfo, ...]] = []
     prev_text = ""
     for pi, (para, doc) in enumerate(zip(paragraphs, docs)):
@@ -260,10 +263,14 @@ def analyse_article(paragraphs: list[str]) -> ArticleInfo:
         if para.lstrip()[:1] in "\"\u201c":
             res.last_speaker = res.last_speaker or carried  # a quotation paragraph continues the speaker
         row = []
+        if labels:
+            turn = labels.get(pi, turn)
         for si, (s, (a, b)) in enumerate(zip(sents, spans)):
             toks = [t for t in doc if a <= t.idx < b]
             subj = _speech_subject(toks, mask[a:b], a) if toks else None
             sp = res.person(subj) if subj is not None else None
+            if sp in (None, "?") and turn:
+                sp = turn  # in a transcript, what follows "SLAVITT:" is Slavitt's until the next label
             if sp is None and s.lstrip()[:1] in "\"\u201c" and res.last_speaker:
                 sp = res.last_speaker  # a quotation continuing the previous speaker
             if sp is None and s.rstrip().endswith(":") and toks:
@@ -287,6 +294,40 @@ def analyse_article(paragraphs: list[str]) -> ArticleInfo:
     return ArticleInfo(tuple(out), {k: tuple(sorted(v)) for k, v in people.items()})
 
 
+_LABEL = re.compile(r"(?m)^\s*((?:[A-Z][\w.'\u2019-]*\s+){0,5}[A-Z][\w.'\u2019-]*)\s*(?:\(([^)]{1,40})\))?\s*:\s+\S")
+
+
+def _speaker_labels(paragraphs: list[str], people: dict[str, set[str]]) -> dict[int, str | None]:
+    """Transcript turns: paragraph index -> speaker key for paragraphs opening with a speaker label
+    ("ACTING ADMINISTRATOR SLAVITT:", "Dr. Redfield:", "Paul Fulton (Moderator):"); None for a label that
+    names no person ("Operator:", "Q:"), which ends the previous turn. Only for articles with at least two
+    labelled turns, or one in capitals (one "Note:" line is not a transcript). The label's other words become the person's
+    titles ("acting", "administrator", "moderator")."""
+    found: dict[int, str | None] = {}
+    titles: dict[str, set[str]] = {}
+    loud = 0
+    for i, para in enumerate(paragraphs):
+        m = _LABEL.search(para)  # at the start of any line: headings may sit above the first turn
+        if not m:
+            continue
+        words = m.group(1).split()
+        key = name_key(m.group(1))
+        known = key in people
+        shouting = m.group(1).isupper() and len(words) >= 2  # "ACTING ADMINISTRATOR SLAVITT"
+        if key and (known or shouting) and len(words) <= 6:
+            found[i] = key
+            loud += shouting
+            extra = [w.lower().strip(".") for w in words[:-1]] + (m.group(2) or "").lower().split()
+            titles.setdefault(key, set()).update(w for w in extra if w.isalpha() and len(w) > 2)
+        elif len(words) == 1 and len(m.group(1)) <= 12:
+            found[i] = None  # "Operator:", "Q:", "Moderator:" - a turn by someone unnamed
+    if sum(v is not None for v in found.values()) < 2 and not loud:
+        return {}
+    for key, extra in titles.items():
+        people.setdefault(key, set()).update(extra)
+    return found
+
+
 def speaker_of(sentence: str) -> str | None:
     """The speaker of one sentence read on its own (no article to resolve pronouns): a name key, "?"
     for a pronoun/description, "official", or None."""
@@ -301,7 +342,7 @@ def speaker_of(sentence: str) -> str | None:
 # ---------------------------------------------------------------- cache, keyed by the article's text
 
 # Bumped whenever the analysis changes, so analyses cached on disk by older code are recomputed.
-ANALYSIS_VERSION = 3
+ANALYSIS_VERSION = 5
 
 
 def article_key(paragraphs: list[str]) -> str:
