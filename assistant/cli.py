@@ -225,7 +225,11 @@ def _run(a, args) -> int:
 
 
 def _chat_loop(a, args) -> int:
-    session = a.chat(**_filter_kwargs(args))
+    from .api import clean_text_input
+
+    session = a.chat(k=args.k, **_filter_kwargs(args))
+    if hasattr(sys.stdin, "reconfigure"):  # invalid UTF-8 typed or piped in: decoded, not a traceback
+        sys.stdin.reconfigure(errors="surrogateescape")
     interactive = sys.stdin.isatty()
     if interactive:
         print("Ask about the indexed articles (Ctrl-D to quit). Follow-ups use the conversation.")
@@ -234,6 +238,7 @@ def _chat_loop(a, args) -> int:
             q = input("> " if interactive else "")
         except EOFError:
             return 0
+        q = clean_text_input(q)
         if not q.strip():
             continue
         try:

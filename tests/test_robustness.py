@@ -464,3 +464,22 @@ def test_a_chroma_server_dying_mid_command_is_a_clear_error(tmp_path):
         a.search("storm coast")
     with pytest.raises(IndexStateError, match="Lost the connection"):
         a.sources()
+
+
+def test_clean_text_input_recovers_terminal_bytes_and_drops_the_rest():
+    from assistant.api import clean_text_input
+
+    assert clean_text_input("caf\udcc3\udca9") == "café"  # UTF-8 bytes through surrogateescape
+    assert clean_text_input("caf\udce9") == "café"  # a cp1252 terminal
+    assert clean_text_input("a\ud800b\x00c") == "ab c"
+    assert clean_text_input("\ud83d\ude00") == "\U0001F600"  # a pair split into code units
+    assert clean_text_input(b"caf\xc3\xa9 and caf\xe9") == "café and café"
+
+
+@pytest.mark.e2e
+def test_invalid_utf8_piped_into_chat_is_no_traceback(coll, tmp_path):
+    proc = subprocess.run([sys.executable, "-m", "assistant.cli", "chat", "--json"],
+                          input=b"What crossed the coast caf\xe9 \xff?\n", capture_output=True,
+                          env=_cli_env(coll, tmp_path / "idx"), cwd=tmp_path, timeout=300)
+    assert proc.returncode == 0 and b"Traceback" not in proc.stderr, proc.stderr.decode(errors="replace")
+    assert json.loads(proc.stdout.decode().splitlines()[0])["question"].startswith("What crossed the coast café")
