@@ -190,3 +190,12 @@ def test_transcript_turns_give_their_speaker_to_what_follows():
     # one "Note:" line does not make an article a transcript
     plain = analyse_article(["Please Note: prices may change.", "Shares rose 5% on Monday."])
     assert all(s.speaker is None for row in plain.paragraphs for s in row)
+
+
+@pytest.mark.parametrize("question", ["What was the title of the book the official billed the agency for?",
+                                      "What is the name of the new report on inflation?",
+                                      "What film did she direct last year?"])
+def test_a_works_title_is_asked_for_as_a_work_of_art(question):
+    from assistant.text.question import analyse_question
+
+    assert analyse_question(question).wants == frozenset({"WORK_OF_ART"})

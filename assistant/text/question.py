@@ -33,7 +33,7 @@ class QEntity:
 @dataclass(frozen=True)
 class QuestionInfo:
     wants: frozenset[str]
-    answer_type: str  # who | where | when | money | percent | number | duration | other
+    answer_type: str  # who | person | title | where | when | money | percent | number | duration | other
     entities: tuple[QEntity, ...]
     speaker_words: frozenset[str]  # words describing a speaker named only by title, else empty
     speaker: str | None = None  # name key of the person whose words are asked for ("what did Cook say")
@@ -76,6 +76,10 @@ def answer_type(question: str) -> str:
                  r"province|nation|countries|cities|states)\b|\bwhere (?:did|was|were|will|is|does|do)\b|"
                  r"\bin what (?:city|country|state|place)\b", low):
         return "where"
+    if re.search(r"\b(?:what|which) (?:is|was|were|are) the (?:title|name)s? of (?:the|a|an|his|her|their|its) "
+                 r"(?:\w+ )?(?:book|books|film|movie|song|album|report|play|novel|show|series|paper|study|documentary|"
+                 r"memoir|painting|opera|podcast)\b|\bwhat (?:book|film|movie|song|album|novel) (?:did|does|is|was)\b", low):
+        return "title"  # a work's title: a WORK_OF_ART, not any noun phrase
     m = re.search(r"\b(?:which|what) ([a-z]+)\b", low)
     if m and m.group(1) in _PERSON_NOUNS:
         return "person"  # "which judge", "what official": a person, not any name
