@@ -225,13 +225,46 @@ def uses_blank_lines(text: str) -> bool:
     return followed_by_blank >= followed_by_text
 
 
+# Words a wrapped line can end on only in mid-sentence.
+_JOINERS = frozenset("a an the and or but nor of to in on at by for from with as that which who whose than into "
+                     "onto over under between about its their his her our".split())
+_ENDED = re.compile(r"[.!?:;\"\u201d\u2019)\]]$")
+
+
+def _rejoin_wrapped(lines: list[str]) -> list[str]:
+    """Hard-wrapped text (PDF extractions, wire copy wrapped at a fixed column) arrives with no blank lines
+    and one row per printed line, so "one paragraph per line" would cut sentences in pieces. A line that
+    reaches the wrap column without ending a sentence continues on the next line when that line goes on
+    in lower case (or the first ends on "and", "of", "the", ...). Text whose lines are paragraphs (they
+    end sentences, or are far shorter than the widest lines) is left as it is."""
+    prose = sorted(len(x) for x in lines if len(x.split()) >= 5)
+    if len(prose) < 5:
+        return lines
+    width = prose[int(0.9 * (len(prose) - 1))]  # the wrap column, robust to a few long lines
+    out: list[str] = []
+    last = ""  # the previous physical line
+    for line in lines:
+        if out and not _BULLET.match(line) and not out[-1].startswith("\u2022 ") and \
+                len(last) >= 0.75 * width and not _ENDED.search(last.rstrip()):
+            first = line.lstrip()[:1]
+            word = last.rsplit(None, 1)[-1].lower() if last.split() else ""
+            if first.islower() or first.isdigit() or first in "($\u20ac\u00a3" or word in _JOINERS or \
+                    last.rstrip().endswith((",", "-")):
+                out[-1] += " " + line.strip()
+                last = line
+                continue
+        out.append(line)
+        last = line
+    return out
+
+
 def units(text: str, blank_lines: bool | None = None) -> list[str]:
     """Paragraph-sized pieces in order: prose paragraphs, headings and single list items."""
     if blank_lines is None:
         blank_lines = uses_blank_lines(text)
     out: list[str] = []
     if not blank_lines:
-        return [_bullet_text(line) for line in text.split("\n") if line]
+        return [_bullet_text(line) for line in _rejoin_wrapped([x for x in text.split("\n") if x])]
     for block in re.split(r"\n\s*\n", text):
         lines = [line for line in block.split("\n") if line]
         if lines and len(lines) > 1 and _is_heading(lines[0]):

@@ -198,3 +198,32 @@ def test_blank_line_vs_single_newline_detection():
     prose = "This is a long enough line of prose to count here."
     assert clean.uses_blank_lines(f"{prose}\n\n{prose}\n\n{prose}")
     assert not clean.uses_blank_lines(f"{prose}\n{prose}\n{prose}\n")
+
+
+def test_hard_wrapped_text_is_rejoined_into_its_paragraphs():
+    """PDF extractions and fixed-column wire copy: no blank lines, one printed line per row."""
+    from assistant.clean import units
+
+    wrapped = (
+        "WASHINGTON - The Treasury announced that it was opening the application process for the\n"
+        "program, a new initiative designed to support access to capital in communities that have\n"
+        "struggled the most during the crisis. The program will ultimately invest $9 billion in\n"
+        "community lenders, supporting their efforts to provide financial products for small and\n"
+        "minority-owned businesses.\n"
+        "The striker scored twice in the second half as the home side came back from two goals down to\n"
+        "win the cup final, the club's first trophy in more than a decade, in front of a record crowd of\n"
+        "60,000 at the national stadium on Saturday evening.\n"
+        "Researchers at the university said the new telescope would begin observations next year, once the\n"
+        "mirror segments have been aligned and tested.\n"
+    )
+    out = units(wrapped)
+    assert len(out) == 3
+    assert out[0].endswith("minority-owned businesses.") and "the program, a new" in out[0]
+    assert out[1].startswith("The striker") and "60,000 at the national stadium" in out[1]
+    # lines that are paragraphs stay paragraphs
+    lines = ["Shares rose 5% on Monday after the company beat forecasts.",
+             "The central bank left rates unchanged, citing steady inflation.",
+             "Analysts expect a cut in the spring, according to a survey.",
+             "The index closed at a record high for the third day running.",
+             "Oil prices fell for a second week as supplies rose."]
+    assert units("\n".join(lines)) == lines
