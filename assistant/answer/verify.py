@@ -36,7 +36,6 @@ import numpy as np
 
 from ..models import Citation, Passage
 from ..stance import (
-    annotate,
     content_terms,
     name_substitution,
     negation_scopes,
@@ -271,8 +270,10 @@ def _claimed_speaker(claim: str, outlets: set[str]) -> str | None:
 @lru_cache(maxsize=4096)
 def _speakers(paragraph: str) -> tuple[str | None, ...]:
     """The speaker of every sentence of a paragraph (split_sentences order), pronouns and descriptions
-    resolved inside the paragraph as stance.annotate does for the claim checker."""
-    return tuple(s.speaker for s in annotate([paragraph]))
+    resolved inside the paragraph by the text layer, as for the claim checker."""
+    from ..text import spoken_sentences
+
+    return tuple(s.speaker for s in spoken_sentences([paragraph]))
 
 
 def _speaker_conflict(claim: str, paragraph: str, best: int, outlets: set[str]) -> str | None:

@@ -2,7 +2,7 @@
 
 Offline path: the claim is split into parts (stance.decompose). Candidate articles are the ones the
 hybrid search returns for any part (`candidate_k` paragraphs per part, near-duplicates merged); only
-those are read, annotated with speakers (stance.annotate) and embedded (cached per source and paragraph
+those are read, annotated with speakers (the text layer, assistant/text) and embedded (cached per source and paragraph
 ids, so an edited article is re-read and an unchanged one never re-embedded). Per part and candidate
 article the sentences closest in meaning are judged by stance.judge (meaning + numbers, durations, dates,
 places, negation, antonyms, attribution). With an LLM, the same candidate sentences go to the LLM through
