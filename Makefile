@@ -17,7 +17,11 @@ help:
 	@echo "make test       set up and run every test (unit, end-to-end, browser)"
 	@echo "make test-fast  unit tests only"
 	@echo "make cli        set up and start the interactive question loop in the terminal"
-	@echo "make bench      run the benchmark suite (quality, speed, scale)"
+	@echo "make bench      run the benchmark suite (quality, speed, scale); options: make bench ARGS=--quick"
+	@echo "make setup      create .venv/ with the versions pinned in uv.lock (the other targets do it first)"
+	@echo "make browser    install Debian's chromium for the browser tests (apt, when missing)"
+	@echo "make clean-index  delete the local index (indexes/chroma); the next start rebuilds it"
+	@echo "make help       this list"
 
 setup: $(STAMP)
 
@@ -45,8 +49,10 @@ test: setup browser
 test-fast: setup
 	$(VENV)/bin/pytest -q -m "not e2e and not browser"
 
+# `make bench ARGS="--quick --skip scale"`: make reads `make bench --quick` as its own option.
+ARGS ?=
 bench: setup
-	$(VENV)/bin/python -m benchmarks
+	$(VENV)/bin/python -m benchmarks $(ARGS)
 
 clean-index:
 	rm -rf indexes/chroma

@@ -6,6 +6,7 @@ import hashlib
 import logging
 import numbers
 import re
+import warnings
 from dataclasses import dataclass, replace
 from pathlib import Path, PurePosixPath
 from typing import Iterable
@@ -16,6 +17,20 @@ from .models import Answer, ClaimCheck, IngestReport, Passage, SkippedFile, Sour
 from .retrieve import HybridSearcher
 
 log = logging.getLogger(__name__)
+
+
+class NewsdeskWarning(UserWarning):
+    """Something a caller should see that is not an error: an empty index, articles a filter left out."""
+
+
+class SearchResult(list):
+    """The passages of `Assistant.search` (a list), with `notices`: what the caller should know about what
+    was searched (an empty index; undated articles a date filter excluded, counted in `excluded_undated`)."""
+
+    def __init__(self, passages=(), notices: tuple[str, ...] = (), excluded_undated: int = 0):
+        super().__init__(passages)
+        self.notices = tuple(notices)
+        self.excluded_undated = excluded_undated
 
 
 def _server_errors(method):
@@ -332,10 +347,50 @@ class Assistant:
         `k`: 1..MAX_K (100); the filters as keywords or one `filters=Restriction` (see `filters()`)."""
         query = self._check_question(query)
         k = check_k(k, self.settings.top_k)
-        resolved = self._resolve(self.filters(outlet, source, date_from, date_to, filters=filters))
-        if resolved is None:
-            return []
-        return self.searcher.search(query, k, resolved, mode=mode)
+        r = self.filters(outlet, source, date_from, date_to, filters=filters)
+        resolved = self._resolve(r)
+        notices, undated = self._search_notices(r)
+        for n in notices:  # a script that never reads .notices still hears why nothing came back
+            warnings.warn(n, NewsdeskWarning, stacklevel=3)
+        if resolved is None or self._index_is_empty():
+            return SearchResult((), notices, undated)
+        return SearchResult(self.searcher.search(query, k, resolved, mode=mode), notices, undated)
+
+    def _index_is_empty(self) -> bool:
+        return not self.index.registry()
+
+    def empty_index_notice(self) -> str | None:
+        """The message for an index with no articles (None when it has some)."""
+        if not self._index_is_empty():
+            return None
+        return (f"The index is empty: no articles are indexed in {self.settings.index_dir}. Put articles in "
+                f"{self.settings.documents_dir} or add them with `assistant ingest PATH` "
+                "(Python: `Assistant.ingest([...])`), then ask again.")
+
+    def excluded_undated(self, filters: Restriction | None = None) -> int:
+        """How many undated articles a date restriction leaves out (among those its outlets/sources keep):
+        an undated article never matches date_from/date_to."""
+        r = filters or Restriction()
+        if not (r.date_from or r.date_to):
+            return 0
+        infos = [i for i in self.sources() if not i.date]
+        if r.outlet:
+            outlets, _, by_agency = self._outlet_matches(r.outlet)
+            infos = [i for i in infos if i.outlet in outlets or i.source in by_agency]
+        if r.source:
+            infos = [i for i in infos if i.source in r.source]
+        return len(infos)
+
+    def _search_notices(self, r: Restriction) -> tuple[tuple[str, ...], int]:
+        empty = self.empty_index_notice()
+        if empty:
+            return (empty,), 0
+        undated = self.excluded_undated(r)
+        if not undated:
+            return (), 0
+        words = " and ".join(f"{k} {v}" for k, v in (("from", r.date_from), ("to", r.date_to)) if v)
+        return (f"The date filter ({words}) excluded {undated} undated article{'s' if undated != 1 else ''}: "
+                "an article without a date never matches a date filter.",), undated
 
     def _outlet_matches(self, wanted, infos=None) -> tuple[set[str], set[str], set[str]]:
         """(stored outlet names, agency names, sources by agency) each wanted name selects; an unknown
@@ -412,7 +467,11 @@ class Assistant:
         question = self._check_question(question)
         k = check_k(k, self.settings.answer_k)
         eng = self.answerer.get(engine)  # an unknown engine fails before any search
-        return eng.answer(question, self.search(question, k=k, **filters))
+        hits = self.search(question, k=k, **filters)
+        if self._index_is_empty():  # say so rather than "I could not find this"
+            return Answer(question, hits.notices[0], answered=False, engine=eng.name, notices=hits.notices)
+        ans = eng.answer(question, hits)
+        return replace(ans, notices=ans.notices + hits.notices) if hits.notices else ans
 
     @_server_errors
     def ask_stream(self, question: str, k: int | None = None, engine: str | None = None, **filters):
@@ -420,7 +479,24 @@ class Assistant:
         question = self._check_question(question)
         k = check_k(k, self.settings.answer_k)
         eng = self.answerer.get(engine)
-        return eng.stream(question, self.search(question, k=k, **filters))
+        hits = self.search(question, k=k, **filters)
+        if not hits.notices:
+            return eng.stream(question, hits)
+        from .answer.base import AnswerStream
+
+        empty = self._index_is_empty()
+        inner = None if empty else eng.stream(question, hits)
+
+        def chunks(st):
+            if empty:
+                yield hits.notices[0]
+                st.answer = Answer(question, hits.notices[0], answered=False, engine=eng.name,
+                                   notices=hits.notices)
+                return
+            yield from inner
+            st.answer = replace(inner.answer, notices=inner.answer.notices + hits.notices)
+
+        return AnswerStream(chunks)
 
     @_server_errors
     def chat(self, k: int | None = None, engine: str | None = None, **filters):
@@ -432,7 +508,8 @@ class Assistant:
         if k is not None:
             k = check_k(k, self.settings.answer_k)
         restriction = self.filters(**filters)
-        return ChatSession(self, k=k, engine=engine, **({} if restriction.empty else {"filters": restriction}))
+        return _noticed(ChatSession)(self, k=k, engine=engine,
+                                     **({} if restriction.empty else {"filters": restriction}))
 
     @_server_errors
     def check_claim(self, claim: str, outlet: str | list[str] | None = None, *,
@@ -454,6 +531,29 @@ class Assistant:
             self._claims = ClaimChecker(self.settings, self.embedder, self.search, self.paragraphs,
                                         self.sources, llm=self.llm)
         return self._claims.check(claim, outlet=names)
+
+
+@functools.cache
+def _noticed(session_cls):
+    """The chat session with each answer carrying its search's notices (empty index, undated excluded),
+    as `ask` does; an empty index answers with its notice, not "I could not find this"."""
+
+    class NoticedSession(session_cls):
+        _notices: tuple[str, ...] = ()
+
+        def _retrieve(self, question):
+            standalone, passages = super()._retrieve(question)
+            self._notices = getattr(passages, "notices", ())
+            return standalone, passages
+
+        def _record(self, question, standalone, ans):
+            if self._notices:
+                ans = replace(ans, notices=ans.notices + self._notices)
+                if self.assistant._index_is_empty():
+                    ans = replace(ans, text=self._notices[0], answered=False, related=())
+            return super()._record(question, standalone, ans)
+
+    return NoticedSession
 
 
 def _other_file(indexed_path: str | None, path: str) -> bool:

@@ -4,8 +4,10 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import sys
 import textwrap
+import warnings
 from dataclasses import asdict, is_dataclass
 from pathlib import Path
 
@@ -67,7 +69,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("sources", help="what is indexed: outlet, title, paragraphs, tokens")
     p.add_argument("--json", action="store_true", help="machine-readable output")
 
-    p = sub.add_parser("reindex", help="drop the index and rebuild it from the documents folder")
+    p = sub.add_parser("reindex", help="drop the index and re-add every article: the documents folder and "
+                                       "every file ingested from elsewhere that still exists")
     p.add_argument("--no-progress", action="store_true", help="hide the progress bar")
 
     p = sub.add_parser("bench", help="run the benchmarks (same as `python -m benchmarks`; try `bench --help`)",
@@ -110,11 +113,26 @@ def _print_report(report) -> None:
         print(f"warning {w.path}: {w.reason}", file=sys.stderr)
 
 
+def _clip(text: str, n: int) -> str:
+    """`text` on one line, cut to about `n` characters at a space; "…" only when something was cut."""
+    text = " ".join(text.split())
+    if len(text) <= n:
+        return text
+    cut = text[:n].rsplit(" ", 1)[0] if " " in text[:n] else text[:n]
+    return cut + "\u2026"
+
+
+def _print_notices(notices) -> None:
+    for n in notices:
+        print(f"note: {n}", file=sys.stderr)
+
+
 def _print_answer(ans) -> None:
     if ans.standalone_question and ans.standalone_question != ans.question:
         print(f"(understood as: {ans.standalone_question})")
     if ans.note:
         print(f"({ans.note})")
+    _print_notices(n for n in ans.notices if n != ans.text)
     print(_wrap(ans.text, ""))
     if ans.citations:
         print("\nSources:")
@@ -125,7 +143,9 @@ def _print_answer(ans) -> None:
     if ans.related:
         print("\nPossibly related (not an answer):")
         for p in ans.related:
-            print(f"  - {p.outlet}, \u201c{p.title}\u201d, paragraph {p.paragraph}: {p.text[:160]}\u2026")
+            # One wrapped item per paragraph: a heading's line break must not start an unindented line.
+            item = f"{p.outlet}, \u201c{p.title}\u201d, paragraph {p.paragraph}: {_clip(p.text, 160)}"
+            print("  - " + _wrap(item, "    ")[4:])
 
 
 def _filter_kwargs(args) -> dict:
@@ -138,13 +158,22 @@ def main(argv: list[str] | None = None) -> int:
     if argv[:1] == ["bench"]:  # every option after `bench` belongs to the benchmark's own parser
         from benchmarks.__main__ import main as bench_main
 
-        bench_main(argv[1:])
+        # The benchmark's parser names itself "python -m benchmarks"; here it is `assistant bench`.
+        out, err = sys.stdout, sys.stderr
+        sys.stdout, sys.stderr = _Renamed(out), _Renamed(err)
+        try:
+            bench_main(argv[1:])
+        finally:
+            sys.stdout, sys.stderr = out, err
         return 0
     args = build_parser().parse_args(argv)
     try:
-        from .api import Assistant
+        from .api import Assistant, NewsdeskWarning
 
-        progress = not getattr(args, "no_progress", False) and sys.stderr.isatty()
+        warnings.simplefilter("ignore", NewsdeskWarning)  # the CLI prints these itself, as "note: …"
+
+        # A bar only on a terminal: in a log file every update would be another "\r…" line.
+        progress = args.progress = not getattr(args, "no_progress", False) and sys.stderr.isatty()
         a = Assistant(documents_dir=args.documents_dir, index_dir=args.index_dir, progress=progress,
                       sync=args.cmd != "reindex")
         for notice in a.notices:
@@ -162,13 +191,57 @@ def main(argv: list[str] | None = None) -> int:
         return 141
 
 
+_UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
+
+
+def remove_orphan_segments(chroma_dir: Path) -> list[str]:
+    """Delete the segment folders of dropped collections: Chroma's delete_collection leaves each one on
+    disk, so every reindex left two more. A folder is kept unless it is named like a segment id and
+    chroma.sqlite3 no longer lists that segment. Returns the names removed."""
+    import shutil
+    import sqlite3
+
+    db = chroma_dir / "chroma.sqlite3"
+    if not db.is_file():
+        return []
+    try:
+        with sqlite3.connect(f"file:{db}?mode=ro", uri=True) as con:
+            live = {row[0] for row in con.execute("SELECT id FROM segments")}
+    except sqlite3.Error:
+        return []  # a schema we do not know: leave everything as it is
+    removed = []
+    for d in chroma_dir.iterdir():
+        if d.is_dir() and _UUID.fullmatch(d.name) and d.name not in live:
+            shutil.rmtree(d, ignore_errors=True)
+            removed.append(d.name)
+    return removed
+
+
+class _Renamed:
+    """A text stream that writes argparse's "usage: python -m benchmarks" / "python -m benchmarks: error"
+    as `assistant bench`, and everything else unchanged."""
+
+    def __init__(self, stream):
+        self._stream = stream
+
+    def write(self, text: str) -> int:
+        text = text.replace("usage: python -m benchmarks", "usage: assistant bench")
+        text = text.replace("python -m benchmarks: error", "assistant bench: error")
+        return self._stream.write(text)
+
+    def __getattr__(self, name):
+        return getattr(self._stream, name)
+
+
 def _run(a, args) -> int:
     if args.cmd == "ingest":
-        report = a.ingest(args.paths, progress=not args.no_progress)
+        report = a.ingest(args.paths, progress=args.progress)
         _dump(report) if args.json else _print_report(report)
         return 0 if report.ok else 1
     if args.cmd == "reindex":
-        report = a.reindex(progress=not args.no_progress)
+        report = a.reindex(progress=args.progress)
+        if not a.settings.chroma_url:
+            remove_orphan_segments(Path(a.settings.index_dir) / "chroma")
         _print_report(report)
         return 0 if report.ok else 1
     if args.cmd == "remove":
@@ -188,6 +261,7 @@ def _run(a, args) -> int:
         return 0
     if args.cmd == "search":
         hits = a.search(args.query, k=args.k, mode=args.mode, **_filter_kwargs(args))
+        _print_notices(getattr(hits, "notices", ()))
         if args.json:
             _dump(hits)
             return 0
@@ -212,7 +286,7 @@ def _run(a, args) -> int:
         print(f"Claim: {cc.claim}\n{cc.summary}\n")
         print(f"{'source':<34} {'stance':<14} evidence")
         for v in cc.verdicts:
-            who = v.outlet if v.outlet != "unknown" else f"\u201c{v.title[:28]}\u2026\u201d"
+            who = v.outlet if v.outlet != "unknown" else f"\u201c{_clip(v.title, 28)}\u201d"
             tag = f" [{v.part}]" if v.part and len(cc.parts) > 1 else ""
             if not v.evidence:
                 print(f"{who:<34} {v.stance:<14} \u2014{tag}")

@@ -683,13 +683,18 @@ def build_article(text: str, path: Path, settings: Settings, content_hash: str =
 
     manifest = manifest_entry(path, warnings)
     given = {**extracted.meta, **manifest}  # manifest wins over front matter / page metadata
-    if given.get("title") and pieces and _same(pieces[0], given["title"]):
+    # A headline line becomes metadata only when text follows it: a one-sentence article is an article
+    # (its sentence is both its title and its one paragraph), not "no article text".
+    if given.get("title") and len(pieces) > 1 and _same(pieces[0], given["title"]):
         title, pieces = given["title"], pieces[1:]
     elif given.get("title"):
         title = given["title"]
     else:
-        headline, pieces = clean.split_title(pieces)
-        title = headline or (_fallback_title(pieces[0]) if pieces else path.stem)
+        headline, rest = clean.split_title(pieces)
+        if headline and rest:
+            title, pieces = headline, rest
+        else:
+            title = _fallback_title(pieces[0]) if pieces else path.stem
 
     segments = clean.group(pieces)
     if not segments:

@@ -128,6 +128,8 @@ class Answer:
     standalone_question: str | None = None  # the rewritten follow-up, in a chat
     dropped: tuple[str, ...] = ()  # sentences removed by the citation check
     note: str | None = None  # what the user should know about how this answer was made (e.g. a fallback)
+    # What the user should know about what was searched: an empty index, undated articles a date filter left out.
+    notices: tuple[str, ...] = ()
 
 
 Stance = Literal["supports", "contradicts", "not_mentioned"]

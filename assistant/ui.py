@@ -277,6 +277,10 @@ def answer_markdown(ans: Answer, filters: str | None = None) -> str:
         text = f"_{filters}_\n\n" + text
     if ans.note:
         text = f"_{md_escape(ans.note)}_\n\n" + text
+    for notice in ans.notices:
+        # An empty index is already the answer's text; the filters line already counts undated articles.
+        if notice != ans.text and not (filters and notice.startswith("The date filter")):
+            text = f"_{md_escape(notice)}_\n\n" + text
     if ans.standalone_question and ans.standalone_question.strip() != ans.question.strip():
         extra.append(f"_Searched for: {md_escape(ans.standalone_question)}_")
     if not ans.answered and ans.related:

@@ -272,3 +272,14 @@ def test_windows_line_endings_and_front_matter(tmp_path, settings):
     a = load_article(write(tmp_path, "crlf.txt", text), settings)
     assert a.meta.outlet == "CRLF Times" and a.meta.title == "Headline"
     assert [p.text for p in a.paragraphs] == ["First paragraph here.", "Second one."]
+
+
+def test_one_sentence_txt_is_an_article_not_no_article_text(tmp_path, settings):
+    # Issue 11.12: the only line used to become the headline, leaving nothing to index.
+    p = write(tmp_path, "brief.txt", "The mayor said the bridge will reopen on Monday.\n")
+    art = load_article(p, settings)
+    assert [x.text for x in art.paragraphs] == ["The mayor said the bridge will reopen on Monday."]
+    assert art.meta.title == "The mayor said the bridge will reopen on Monday."
+    # A given title equal to the only paragraph keeps that paragraph too.
+    md = write(tmp_path, "brief.md", "---\ntitle: Bridge reopens Monday\n---\nBridge reopens Monday\n")
+    assert [x.text for x in load_article(md, settings).paragraphs] == ["Bridge reopens Monday"]
