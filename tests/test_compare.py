@@ -199,3 +199,19 @@ def test_a_works_title_is_asked_for_as_a_work_of_art(question):
     from assistant.text.question import analyse_question
 
     assert analyse_question(question).wants == frozenset({"WORK_OF_ART"})
+
+
+@pytest.mark.parametrize("question,parts", [
+    ("How many of the astronauts were American, and which country did the fourth come from?",
+     ["How many of the astronauts were American?", "Which country did the fourth come from?"]),
+    ("Whom did the sevens team beat for bronze, and by what score?",
+     ["Whom did the sevens team beat for bronze?", "By what score?"]),
+    ("What is the IMF's growth forecast for 2015, and what does it expect for 2016?",
+     ["What is the IMF's growth forecast for 2015?", "What does it expect for 2016?"]),
+    ("What did the bank and its regulator agree?", ["What did the bank and its regulator agree?"]),
+    ("Which Russian and Chinese firms were sanctioned?", ["Which Russian and Chinese firms were sanctioned?"]),
+])
+def test_two_part_questions_are_split_at_the_second_question_word(question, parts):
+    from assistant.text.question import question_parts
+
+    assert question_parts(question) == parts

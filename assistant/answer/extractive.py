@@ -9,7 +9,7 @@ import numpy as np
 
 from ..models import UNKNOWN_OUTLET, Answer, Passage
 from ..stance import TermStats, coverage, split_sentences, stem, strip_quotes, term_set
-from ..text.question import analyse_question
+from ..text.question import analyse_question, question_parts
 from .base import NOT_FOUND, AnswerEngine, AnswerStream, not_found
 from .model import FEATURES, AnswerModel, answer_features
 from .question import (
@@ -392,9 +392,33 @@ class ExtractiveAnswerer(AnswerEngine):
             passages, ctx = self.reader.read(q, passages)
         sents = self.ranker.score(q, passages, ctx)
         chosen = self.ranker.select(q, sents, passages)
+        if chosen:
+            chosen = self._each_part(question, chosen, sents, passages, ctx)
         if ctx is not None and ctx.naming:
             chosen, passages = _with_naming(chosen, ctx, passages)
         return self.ranker.compose(chosen, passages), sents, passages
+
+    def _each_part(self, question: str, chosen: list[_Sentence], sents: list[_Sentence], passages: list[Passage],
+                   ctx) -> list[_Sentence]:
+        """A two-part question is answered part by part: each part is ranked on its own, and a part whose
+        best sentence is not yet quoted gets it (if the model would quote it at all), after the others."""
+        parts = question_parts(question)
+        model = self.ranker.model
+        if len(parts) < 2 or model is None:
+            return chosen
+        have = {(s.passage, s.position) for s in chosen}
+        by_key = {(s.passage, s.position): s for s in sents}
+        out = list(chosen)
+        for part in parts:
+            ranked = sorted((s for s in self.ranker.score(analyse(part), passages, ctx) if s.eligible),
+                            key=lambda s: -s.evidence)
+            if not ranked or ranked[0].evidence < model.threshold:
+                continue
+            key = (ranked[0].passage, ranked[0].position)
+            if key not in have and key in by_key and len(out) < self.ranker.max_sentences:
+                out.append(by_key[key])
+                have.add(key)
+        return out
 
     def stream(self, question: str, passages: list[Passage], note: str | None = None) -> AnswerStream:
         return AnswerStream(lambda st: self._chunks(st, question, list(passages), note))

@@ -141,6 +141,20 @@ def _asked_speaker(doc) -> tuple[str | None, set[str], str | None]:
     return None, set(), None
 
 
+_SECOND_PART = re.compile(r",?\s+and\s+(?=(?:[\w'\u2019-]+\s+){0,2}(?:what|when|where|who|whom|why|how|which)\b)",
+                          re.I)
+
+
+def question_parts(question: str) -> list[str]:
+    """A two-part question split at its second question word ("How many astronauts were American, and
+    which country did the fourth come from?" -> both halves); one part otherwise."""
+    parts = _SECOND_PART.split(question.strip(), maxsplit=1)
+    if len(parts) != 2 or len(parts[0].split()) < 2 or len(parts[1].split()) < 2:
+        return [question]
+    first, second = parts[0].rstrip(" ,?") + "?", parts[1].strip()
+    return [first, second[:1].upper() + second[1:]]
+
+
 def present(entity: QEntity, text_lower: str) -> bool:
     """Every word of the entity occurs in the text (word boundaries; digits compared without commas)."""
     plain = text_lower.replace(",", "")
