@@ -11,6 +11,7 @@ client: ``SELECT * FROM feedback_report``.
 """
 from __future__ import annotations
 
+import re
 import sqlite3
 import threading
 import uuid
@@ -60,6 +61,18 @@ class FeedbackRow:
     answer: str | None
     message_id: str
     updated_at: str
+
+
+_ESCAPED = re.compile(r"\\([!-/:-@\[-`{-~])")  # a backslash before ASCII punctuation (CommonMark)
+
+
+def markdown_to_text(md: str | None) -> str | None:
+    """A reply as the reader saw it: the UI escapes every punctuation mark of article text and puts
+    invisible word joiners into URLs so the page renders them literally; the store keeps the text
+    ("(1)", "-"), not "\\(1\\)", "\\-"."""
+    if md is None:
+        return None
+    return _ESCAPED.sub(r"\1", md).replace("\u2060", "")
 
 
 def _now() -> str:
@@ -142,9 +155,12 @@ class FeedbackDataLayer(BaseDataLayer):
         return self.store.delete(feedback_id)
 
     async def create_step(self, step_dict) -> None:
-        if step_dict.get("type") in ("user_message", "assistant_message", "run"):
-            self.store.record_message(step_dict["id"], step_dict.get("threadId"), step_dict["type"],
-                                      step_dict.get("output") if step_dict["type"] != "run" else None,
+        kind = step_dict.get("type")
+        if kind in ("user_message", "assistant_message", "run"):
+            text = step_dict.get("output") if kind != "run" else None
+            if kind == "assistant_message":  # replies are escaped Markdown; a question is stored as typed
+                text = markdown_to_text(text)
+            self.store.record_message(step_dict["id"], step_dict.get("threadId"), kind, text,
                                       step_dict.get("createdAt"), step_dict.get("parentId"))
 
     async def update_step(self, step_dict) -> None:

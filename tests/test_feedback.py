@@ -98,3 +98,23 @@ def test_signed_in_users_are_persisted_once(layer):
     created = _run(layer.create_user(User(identifier="alice")))
     again = _run(layer.get_user("alice"))
     assert created.id == again.id and again.identifier == "alice"
+
+
+def test_answer_text_is_stored_without_markdown_escapes(layer):
+    # Issue 11.8/11.7: the UI escapes every punctuation mark; the store keeps what the reader saw.
+    from chainlit.types import Feedback
+
+    from assistant.ui import escape_keep_markers
+
+    plain = "Zelensky (in Kyiv) said a cease-fire \u2014 \u201cnot now\u201d \u2014 was off: see https://example.org [1]."
+    _conversation(layer)
+    _run(layer.update_step({"id": "a1", "threadId": "t1", "type": "assistant_message", "parentId": "run1",
+                            "output": escape_keep_markers(plain), "createdAt": "2026-01-01T10:00:00.200Z"}))
+    _run(layer.upsert_feedback(Feedback(forId="run1", value=0, threadId="t1")))
+    answer = layer.store.report()[0].answer
+    assert answer == plain and "\\(" not in answer and "\\-" not in answer
+    # A question is stored exactly as typed, backslashes included.
+    _run(layer.create_step({"id": "q2", "threadId": "t2", "type": "user_message", "output": r"what is \(x\)?",
+                            "createdAt": "2026-01-01T11:00:00.000Z"}))
+    with sqlite3.connect(layer.store.path) as db:
+        assert db.execute("SELECT text FROM messages WHERE id = 'q2'").fetchone()[0] == r"what is \(x\)?"
