@@ -215,3 +215,16 @@ def test_two_part_questions_are_split_at_the_second_question_word(question, part
     from assistant.text.question import question_parts
 
     assert question_parts(question) == parts
+
+
+@pytest.mark.parametrize("claim,source,conflict", [
+    ("The daily vaccination pace had dropped since January.", "We vaccinate 2.2 million a day, up from 900,000 in January.", True),
+    ("The judge gave a lighter sentence than the agreed term.", "The judge said a higher sentence was warranted.", True),
+    ("Quarterly profit shrank at the carmaker.", "Quarterly profit grew at the carmaker.", True),
+    ("Exports grew 5 percent last year.", "Exports grew 5 percent last year, more than expected.", False),
+    ("Unemployment fell to 4 percent.", "Unemployment fell to 4 percent, lower than forecast.", False),
+    ("Prices did not rise in May.", "Prices fell in May.", False),
+])
+def test_opposite_directions_conflict(claim, source, conflict):
+    found = conflicts(claim, source)
+    assert any(f.startswith(("direction", "opposite")) for f in found) is conflict, found

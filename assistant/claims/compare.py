@@ -174,6 +174,11 @@ def conflicts(claim: str, sentence: str, article_text: str = "") -> list[str]:
         if hit:
             out.append(f"opposite: claim '{t.text}' vs source '{hit}'")
             break
+    # direction: the claim says one way (up/down), the sentence only the other, and neither is negated
+    if not any(f.startswith("opposite") for f in out) and not negated:
+        cd, sd = _directions(c), _directions(s)
+        if len(cd) == 1 and len(sd) == 1 and cd != sd:
+            out.append(f"direction: claim {next(iter(cd))}, source {next(iter(sd))}")
     # negation: the same verb, negated in one and not the other ("does not welcome" vs "welcomes")
     for t in c:
         if t.pos_ != "VERB" or t.lemma_.lower() in _SPEECH:
@@ -278,6 +283,31 @@ def _slot_swap(c, s) -> str | None:
             if sname in c_names or cname in s_names:
                 return f"roles: claim '{cname}' {crole} of '{cv}', source '{sname}'"
     return None
+
+
+@lru_cache(maxsize=1)
+def _direction_words() -> dict[str, str]:
+    out: dict[str, str] = {}
+    for line in (DATA / "direction.txt").read_text(encoding="utf-8").splitlines():
+        if ":" in line and not line.startswith("#"):
+            way, words = line.split(":", 1)
+            for w in words.split():
+                out[w.lower()] = way.strip()
+    return out
+
+
+def _directions(doc) -> set[str]:
+    """'up'/'down' of the direction words a text uses (verbs, comparatives, 'up from'); a negated one
+    ('did not rise') is left out."""
+    words = _direction_words()
+    out = set()
+    for t in doc:
+        if t.pos_ not in ("VERB", "ADJ", "ADV", "ADP", "NOUN"):
+            continue
+        way = words.get(t.lemma_.lower()) or words.get(t.lower_)
+        if way and not (t.pos_ == "VERB" and _negated(t)):
+            out.add(way)
+    return out
 
 
 def _headline(text: str) -> bool:
