@@ -553,6 +553,19 @@ def _noticed(session_cls):
                     ans = replace(ans, text=self._notices[0], answered=False, related=())
             return super()._record(question, standalone, ans)
 
+        def ask_stream(self, question):
+            inner = super().ask_stream(question)  # retrieves now, so the notices are known
+            if not self.assistant._index_is_empty():
+                return inner
+
+            def chunks(st):  # the notice, not a streamed "I could not find this" replaced afterwards
+                yield self._notices[0]
+                for _ in inner:
+                    pass
+                st.answer = inner.answer
+
+            return type(inner)(chunks)
+
     return NoticedSession
 
 

@@ -42,7 +42,10 @@ def test_empty_index_stream_and_chat_say_so(empty_assistant):
         stream = empty_assistant.ask_stream("Where did Trump and Putin meet?")
         text = "".join(stream)
         chat_ans = empty_assistant.chat().ask("Where did Trump and Putin meet?")
+        chat_stream = empty_assistant.chat().ask_stream("Where did Trump and Putin meet?")
+        chunks = list(chat_stream)  # what the chat UI streams
     assert text.startswith("The index is empty") and stream.answer.notices
+    assert chunks == [chat_stream.answer.text] and chunks[0].startswith("The index is empty")
     assert chat_ans.text.startswith("The index is empty") and not chat_ans.answered
 
 

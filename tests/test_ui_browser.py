@@ -206,7 +206,7 @@ def test_feedback_is_stored_locally(page, ui, tmp_path):
         time.sleep(0.2)
     assert rows and rows[0][0] == 0
     assert rows[0][1] == "What did Putin want from the talks?"
-    assert rows[0][2]
+    assert rows[0][2] and "\\" not in rows[0][2]  # the answer as read, not the page's Markdown escapes
 
 
 def test_empty_and_huge_questions_get_a_readable_message(page, ui):
