@@ -400,17 +400,27 @@ def negations_in_scope(text: str, anchor_terms: set[str], window: int = 8, skip:
 # Plans and hopes are not events: "will sit down to try and thrash out a deal" does not say a deal was made.
 _UNREALISED = re.compile(r"\b(?:will|shall|would|could|may|might|going to|plans?\s+to|planned to|planning to|"
                          r"aims?\s+to|aimed to|aiming to|hopes?\s+to|hoped to|hoping to|seeks?\s+to|sought to|"
-                         r"seeking to|expected to|set to|intends?\s+to|intended to|wants?\s+to|wanted to|"
+                         r"seeking to|expected to|set to|intends?\s+to|intended to|wants?\s+to|wanted to|meant to|designed to|"
                          r"tries\s+to|try(?:ing)?\s+(?:to|and)|attempts?\s+to|poised to|ready to|prepared to|"
                          r"possible|potential(?:ly)?|proposed|prospect of)\b", re.I)
 _REALISED_PAST = re.compile(r"\b(?:[a-z]{3,}ed|met|held|won|lost|took|made|gave|sent|began|struck|went|sat|"
                             r"signed|agreed|reached)\b")
 
 
+def _past_verb(text: str) -> bool:
+    """The parse finds a verb in the past tense or perfect ("signed", "has approved"), not an "-ed"
+    adjective ("minority-owned businesses")."""
+    from .text.nlp import parse
+
+    return any(t.tag_ == "VBD" or (t.tag_ == "VBN" and t.dep_ not in ("amod", "compound", "acl")
+                                   and any(c.lemma_ == "have" for c in t.children))
+               for t in parse(text))
+
+
 def unrealised_in_source(claim: str, sentence: str, anchor_terms: set[str], window: int = 8) -> bool:
     """The claim states a done deed (a past-tense verb, no modal) but the sentence only plans, hopes or
     predicts it: a modal/intent cue whose next `window` words hold one of the claim's key terms."""
-    if _UNREALISED.search(claim) or not _REALISED_PAST.search(claim):
+    if _UNREALISED.search(claim) or not _REALISED_PAST.search(claim) or not _past_verb(claim):
         return False
     for m in _UNREALISED.finditer(sentence):
         if anchor_terms & {stem(w) for w in words(sentence[m.end():])[:window]}:

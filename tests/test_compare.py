@@ -228,3 +228,12 @@ def test_two_part_questions_are_split_at_the_second_question_word(question, part
 def test_opposite_directions_conflict(claim, source, conflict):
     found = conflicts(claim, source)
     assert any(f.startswith(("direction", "opposite")) for f in found) is conflict, found
+
+
+def test_an_ed_adjective_is_not_a_done_deed():
+    from assistant.stance import unrealised_in_source
+
+    src = "The program will invest $9 billion to help small and minority-owned businesses."
+    assert not unrealised_in_source("The program is meant to help minority-owned businesses", src, {"help", "busi"})
+    assert unrealised_in_source("The club signed the striker", "The club will sign the striker next week.",
+                                {"sign", "striker"})
