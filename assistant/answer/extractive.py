@@ -9,6 +9,8 @@ import numpy as np
 
 from ..models import UNKNOWN_OUTLET, Answer, Passage
 from ..stance import TermStats, coverage, split_sentences, stem, strip_quotes, term_set
+from ..text.injection import NOTE as INJECTION_NOTE
+from ..text.injection import addresses_assistant
 from ..text.question import analyse_question, question_parts
 from .base import NOT_FOUND, AnswerEngine, AnswerStream, not_found
 from .model import FEATURES, AnswerModel, answer_features
@@ -425,6 +427,8 @@ class ExtractiveAnswerer(AnswerEngine):
 
     def _chunks(self, st: AnswerStream, question: str, passages: list[Passage], note: str | None):
         sentences, scored, passages = self.extract(question, passages)
+        if any(addresses_assistant(p.text) for p in passages):
+            note = f"{note} {INJECTION_NOTE}" if note else INJECTION_NOTE
         checked = VerifiedAnswer(self.checker, passages)
         first = True
         for s in sentences:

@@ -9,6 +9,8 @@ from typing import Iterator
 
 from ..errors import LLMError
 from ..models import UNKNOWN_OUTLET, Answer, Passage
+from ..text.injection import NOTE as INJECTION_NOTE
+from ..text.injection import addresses_assistant
 from .base import NOT_FOUND, AnswerEngine, AnswerStream, not_found
 from .verify import CitationChecker, VerifiedAnswer, split_marked
 
@@ -71,8 +73,12 @@ class LLMAnswerer(AnswerEngine):
         return AnswerStream(lambda st: self._chunks(st, question, list(passages)))
 
     def _chunks(self, st: AnswerStream, question: str, passages: list[Passage]) -> Iterator[str]:
+        # A paragraph speaking to an AI assistant (prompt injection) never reaches the model.
+        kept = [p for p in passages if not addresses_assistant(p.text)]
+        flagged = INJECTION_NOTE if len(kept) < len(passages) else None
+        passages = kept
         if not passages:
-            st.answer = not_found(question, passages, self.name)
+            st.answer = not_found(question, passages, self.name, note=flagged)
             yield NOT_FOUND
             return
         messages = self.prompt_messages(question, passages)
@@ -110,7 +116,7 @@ class LLMAnswerer(AnswerEngine):
                            "for the offline extractive engine.") from e
         if checked.sentences:
             st.answer = Answer(question, checked.text, checked.citations, engine=self.name,
-                               dropped=tuple(checked.dropped))
+                               dropped=tuple(checked.dropped), note=flagged)
             return
         if wrote and not refused and self.fallback is not None:
             # Nothing the model wrote survived the check: that is not "the articles lack an answer".
@@ -119,5 +125,5 @@ class LLMAnswerer(AnswerEngine):
             yield from inner
             st.answer = replace(inner.answer, dropped=tuple(checked.dropped) + inner.answer.dropped)
             return
-        st.answer = not_found(question, passages, self.name, dropped=checked.dropped)
+        st.answer = not_found(question, passages, self.name, dropped=checked.dropped, note=flagged)
         yield NOT_FOUND

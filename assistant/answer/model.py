@@ -13,6 +13,7 @@ import numpy as np
 from ..models import Passage
 from ..stance import content_terms, term_set
 from ..text import article_info
+from ..text.injection import addresses_assistant
 from ..text.nlp import parse
 from ..text.question import analyse_question, present
 from .question import Question
@@ -156,6 +157,8 @@ def answer_features(q: Question, sents: list[_Sentence], passages: list[Passage]
             s.eligible = not sp_other
         # A who/where/when/how-many question is answered only by a sentence holding that kind of thing.
         s.eligible = s.eligible and (not qi.wants or type_match)
+        if addresses_assistant(s.text):
+            s.eligible = False  # an instruction planted for a model is not news (text/injection.py)
     return rows
 
 

@@ -32,6 +32,7 @@ from ..models import Citation, ClaimCheck, Passage, SourceInfo, SourceVerdict
 from ..stance import (ClaimPart, PairJudgment, SpokenSentence, TermStats, content_terms, coverage, decompose,
                       judge, term_set)
 from ..text import article_info, spoken_sentences
+from ..text.injection import addresses_assistant
 from .compare import _DESIGNATION, absent_names, conflicts, has_amounts, missing_amounts
 from .compare import amounts_of
 
@@ -205,6 +206,8 @@ class ClaimChecker:
         other_event = absent_names(part.content, text)
         for i in top:
             s = art.sentences[i]
+            if addresses_assistant(s.text):
+                continue  # an instruction planted for a model is not evidence (text/injection.py)
             context = s.context + " " + art.passages[s.paragraph].text
             j = judge(part, s.text, float(sims[i]), context=context, speaker=s.speaker, stats=stats,
                       support_threshold=self.support_threshold, min_support_sim=self.min_support_sim)
