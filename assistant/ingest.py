@@ -31,6 +31,8 @@ from assistant import clean
 from assistant.config import Settings, configure_offline_runtime
 from assistant.errors import IngestError
 from assistant.models import UNKNOWN_OUTLET, Article, DocumentMeta, Paragraph, SkippedFile
+from assistant.text.language import SWITCH as ENGLISH_ONLY
+from assistant.text.language import not_english
 
 log = logging.getLogger(__name__)
 
@@ -716,6 +718,11 @@ def build_article(text: str, path: Path, settings: Settings, content_hash: str =
         url=given.get("url"),
         agency=given.get("agency") or cleaned.agency,
     )
+    lang = not_english(" ".join(p.text for p in paragraphs)[:4000])
+    if lang:
+        warnings.append(f"the text does not look like English ({lang}): " +
+                        (ENGLISH_ONLY if settings.embed_model == "minilm-int8" else
+                         "answers and claim checks read English only"))
     for w in warnings:
         log.info("%s: %s", path, w)  # the caller reports them (IngestReport.warnings); a library prints nothing
     return Article(meta=meta, paragraphs=tuple(paragraphs), content_hash=content_hash, path=str(path.resolve()),

@@ -11,6 +11,8 @@ from ..models import UNKNOWN_OUTLET, Answer, Passage
 from ..stance import TermStats, coverage, split_sentences, stem, strip_quotes, term_set
 from ..text.injection import NOTE as INJECTION_NOTE
 from ..text.injection import addresses_assistant
+from ..text.language import SWITCH as ENGLISH_ONLY
+from ..text.language import not_english
 from ..text.question import analyse_question, question_parts
 from .base import NOT_FOUND, AnswerEngine, AnswerStream, not_found
 from .model import FEATURES, AnswerModel, answer_features
@@ -429,6 +431,10 @@ class ExtractiveAnswerer(AnswerEngine):
         sentences, scored, passages = self.extract(question, passages)
         if any(addresses_assistant(p.text) for p in passages):
             note = f"{note} {INJECTION_NOTE}" if note else INJECTION_NOTE
+        lang = not_english(question, min_words=4)
+        if lang:
+            said = f"This question does not look like English ({lang}): {ENGLISH_ONLY}."
+            note = f"{note} {said}" if note else said
         checked = VerifiedAnswer(self.checker, passages)
         first = True
         for s in sentences:
