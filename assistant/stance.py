@@ -864,7 +864,8 @@ def judge_clause(part: ClaimPart, sentence: str, sim: float, context: str = "", 
     relevance = 0.55 * sim + 0.45 * cov
     if part.speaker:
         if speaker is None:
-            if part.speaker not in term_set(strip_quotes(sentence)):
+            said = term_set(strip_quotes(sentence))
+            if part.speaker not in said and stem(part.speaker) not in said:  # terms are stems ("compani")
                 return PairJudgment("not_mentioned", 0.0, relevance, "not said by the claimed speaker")
         elif speaker != part.speaker:
             return PairJudgment("not_mentioned", 0.0, relevance, f"said by {speaker}, not {part.speaker}")

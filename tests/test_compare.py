@@ -237,3 +237,23 @@ def test_an_ed_adjective_is_not_a_done_deed():
     assert not unrealised_in_source("The program is meant to help minority-owned businesses", src, {"help", "busi"})
     assert unrealised_in_source("The club signed the striker", "The club will sign the striker next week.",
                                 {"sign", "striker"})
+
+
+@pytest.mark.parametrize("claim,source,conflict", [
+    ("The rocket launched in October 2020.", "The rocket launched on Nov. 15, 2020, from Florida.", True),
+    ("The jury delivered its verdict in January.", "The jury delivered its verdict in March after a trial.", True),
+    ("Prices rose in May.", "Prices rose in June, the agency said.", True),
+    ("The company announced the merger in 2019.", "The company announced the merger in 2021.", True),
+    ("The match was played on Saturday.", "The match was played on Saturday evening before 60,000 fans.", False),
+    ("The law was signed on March 11, 2021.", "The law was signed on March 11.", False),
+    ("The company was founded in 1998.", "The company, founded in 1998, reported profits in 2021.", False),
+])
+def test_dates_in_the_same_slot_are_compared_part_by_part(claim, source, conflict):
+    assert any(f.startswith("date") for f in conflicts(claim, source, source)) is conflict
+
+
+def test_a_common_noun_speaker_is_found_in_its_sentence():
+    from assistant.stance import decompose, judge
+
+    part = decompose("The ministry said exports rose 5 percent.")[0]
+    assert judge(part, "Exports rose 5 percent in March, the ministry said.", 0.8).stance == "supports"

@@ -174,6 +174,15 @@ def conflicts(claim: str, sentence: str, article_text: str = "") -> list[str]:
         if hit:
             out.append(f"opposite: claim '{t.text}' vs source '{hit}'")
             break
+    # dates: the claim's date against the sentence's date in the same slot (same governing word, or the
+    # only date of each), compared part by part (year, month, day, weekday)
+    if not any(f.startswith("date") for f in out):
+        c_dates, s_dates = _dates(c), _dates(s)
+        for a in c_dates:
+            rivals = [b for b in s_dates if a.anchor & b.anchor or (len(c_dates) == 1 and len(s_dates) == 1)]
+            if rivals and not any(_same_date(a.value, b.value) for b in rivals):
+                out.append(f"date: claim '{a.text}' vs source '{rivals[0].text}'")
+                break
     # direction: the claim says one way (up/down), the sentence only the other, and neither is negated
     if not any(f.startswith("opposite") for f in out) and not negated:
         cd, sd = _directions(c), _directions(s)
@@ -283,6 +292,56 @@ def _slot_swap(c, s) -> str | None:
             if sname in c_names or cname in s_names:
                 return f"roles: claim '{cname}' {crole} of '{cv}', source '{sname}'"
     return None
+
+
+_MONTHS = {m: i + 1 for i, m in enumerate(("january", "february", "march", "april", "may", "june", "july",
+                                            "august", "september", "october", "november", "december"))}
+_MONTHS.update({m[:3]: i for m, i in list(_MONTHS.items())} | {"sept": 9})
+_WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+
+
+def _date_value(text: str) -> dict[str, int]:
+    """The explicit parts of a date phrase (a DATE entity, so "may" is the month): 'Nov. 15, 2020' -> year
+    2020, month 11, day 15; 'on Friday' -> weekday 4. Relative phrases ('last week') give nothing."""
+    low = text.lower()
+    out: dict[str, int] = {}
+    y = re.search(r"\b(1[89]\d\d|20\d\d)\b", low)
+    if y:
+        out["year"] = int(y.group(1))
+    for m in re.finditer(r"\b([a-z]+)\.?", low):
+        w = m.group(1)
+        if w in _MONTHS and (len(w) > 3 or w in ("may", "jan", "feb", "mar", "apr", "jun", "jul", "aug", "sep", "oct",
+                                                  "nov", "dec", "sept")):
+            out["month"] = _MONTHS[w]
+            d = re.search(rf"\b{w}\.?\s+(\d{{1,2}})\b|\b(\d{{1,2}})(?:st|nd|rd|th)?\s+(?:of\s+)?{w}\b", low)
+            if d:
+                out["day"] = int(d.group(1) or d.group(2))
+            break
+        if w in _WEEKDAYS:
+            out["weekday"] = _WEEKDAYS.index(w)
+    return out
+
+
+@dataclass(frozen=True)
+class _Date:
+    value: dict
+    text: str
+    anchor: frozenset[str]
+
+
+def _dates(doc) -> list[_Date]:
+    out = []
+    for e in doc.ents:
+        if e.label_ == "DATE":
+            v = _date_value(e.text)
+            if v:
+                out.append(_Date(v, e.text, _anchor(e)))
+    return out
+
+
+def _same_date(a: dict, b: dict) -> bool:
+    """No part both dates state differs ('October 2020' vs 'Nov. 15, 2020' differ in the month)."""
+    return all(a[k] == b[k] for k in a.keys() & b.keys())
 
 
 @lru_cache(maxsize=1)
