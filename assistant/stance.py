@@ -260,6 +260,8 @@ def _quantities(text: str) -> tuple[Quantity, ...]:
                 continue
         if f in ("third", "fifth", "sixth", "tenth", "quarter") and m.group("k") is None:
             continue  # "the third anniversary": an ordinal, not a fraction
+        if re.match(r"\s+(?:of\s+a\s+)?(?:percentage\s+)?points?\b", t[m.end():], re.I):
+            continue  # "a quarter point" is 0.25 percentage points, not a quarter of something
         v = (_NUMBER_WORDS.get(k, 1) if k not in ("a", "an") else 1) * _FRACTION_WORDS[f]
         lo, hi = _interval(v, m.group("q") or "", 0.03)
         out.append(Quantity("fraction", "", lo, hi, m.group(0)))
@@ -267,8 +269,8 @@ def _quantities(text: str) -> tuple[Quantity, ...]:
     pct = re.compile(rf"{_QUAL}(?P<n>{_NUM})\s*(?:%|per ?cent)", re.I)
     for m in pct.finditer(t):
         v = _num_value(m.group("n"))
-        if v is None or not free(*m.span()):
-            continue
+        if v is None or not free(*m.span()) or re.match(r"age\s+points?\b", t[m.end():], re.I):
+            continue  # "0.25 percentage point" is a change in points, not a share (left to the parse)
         lo, hi = _interval(v / 100, m.group("q") or "", 0.03)
         out.append(Quantity("fraction", "", lo, hi, m.group(0)))
         used.append(m.span())

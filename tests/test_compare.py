@@ -257,3 +257,11 @@ def test_a_common_noun_speaker_is_found_in_its_sentence():
 
     part = decompose("The ministry said exports rose 5 percent.")[0]
     assert judge(part, "Exports rose 5 percent in March, the ministry said.", 0.8).stance == "supports"
+
+
+def test_no_object_is_a_negated_verb():
+    # "found no evidence" says what "did not find any evidence" says; "had nothing left" ~ "had no money left"
+    assert not any(f.startswith("negation") for f in conflicts(
+        "Scientists found no evidence of life.", "The team did not find any evidence of life."))
+    assert any(f.startswith("negation") for f in conflicts(
+        "Scientists found evidence of life.", "The team did not find any evidence of life."))

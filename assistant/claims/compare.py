@@ -398,11 +398,15 @@ def _mentioned(name: str, text_lower: str) -> bool:
 
 
 def _negated(verb) -> bool:
-    """The verb is negated: "not"/"n't"/"never" on it or on its auxiliary ("cannot predict")."""
+    """The verb is negated: "not"/"n't"/"never" on it or on its auxiliary ("cannot predict"), or its
+    object is "no ..."/"nothing" ("found no evidence" says what "did not find any evidence" says).""" 
     for x in (verb, *[c for c in verb.children if c.dep_ in ("aux", "auxpass")]):
         if any(c.dep_ == "neg" or c.lower_ in ("never", "not", "n't") for c in x.children) or x.lower_ == "cannot":
             return True
-    return False
+    return any(c.dep_ in ("dobj", "attr", "nsubjpass") and
+               (c.lower_ in ("nothing", "none", "nobody", "nowhere") or
+                any(d.lower_ in ("no", "none") and d.dep_ == "det" for d in c.children))
+               for c in verb.children)
 
 
 def _same_name(a: str, b: str) -> bool:
