@@ -194,3 +194,12 @@ def test_the_embedding_cache_never_loses_a_vector_it_is_asked_for():
     c.vectors([f"sentence {i}" for i in range(60)])
     v = c.vectors(["sentence 1"] + [f"new {i}" for i in range(20)])
     assert v.shape == (21, 384)
+
+
+def test_a_wrong_day_or_year_in_a_paraphrase_is_rejected():
+    from assistant.claims.compare import date_conflict
+
+    assert date_conflict("Kerry told reporters in Geneva on Sunday that the plan was a first step.",
+                         "Kerry told reporters in Geneva on Saturday that the plan was an important first step.")
+    assert date_conflict("The plant opened in 2019.", "The plant opened in 2017 after a two-year delay.")
+    assert date_conflict("The plant opened in 2017.", "The plant opened in 2017 after a two-year delay.") is None

@@ -240,8 +240,10 @@ def _misstatement(claim: str, paragraph: str, best: int, outlets: set[str]) -> s
     # words ("Herbst said:") often precede different names in different sentences.
     sents = split_sentences(paragraph)
     sentence = sents[best] if best < len(sents) else paragraph
+    from ..claims.compare import date_conflict  # the parse-aligned date check the claim checker uses
+
     return place_conflict(claim, paragraph) or name_substitution(claim, sentence) or \
-        _speaker_conflict(claim, paragraph, best, outlets)
+        _speaker_conflict(claim, paragraph, best, outlets) or date_conflict(claim, sentence)
 
 
 # Several speakers named in one claim ("Trump and Putin said"): only a single one is checked.

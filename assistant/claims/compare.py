@@ -177,12 +177,9 @@ def conflicts(claim: str, sentence: str, article_text: str = "") -> list[str]:
     # dates: the claim's date against the sentence's date in the same slot (same governing word, or the
     # only date of each), compared part by part (year, month, day, weekday)
     if not any(f.startswith("date") for f in out):
-        c_dates, s_dates = _dates(c), _dates(s)
-        for a in c_dates:
-            rivals = [b for b in s_dates if a.anchor & b.anchor or (len(c_dates) == 1 and len(s_dates) == 1)]
-            if rivals and not any(_same_date(a.value, b.value) for b in rivals):
-                out.append(f"date: claim '{a.text}' vs source '{rivals[0].text}'")
-                break
+        found = _date_conflict(c, s)
+        if found:
+            out.append(found)
     # direction: the claim says one way (up/down), the sentence only the other, and neither is negated
     if not any(f.startswith("opposite") for f in out) and not negated:
         cd, sd = _directions(c), _directions(s)
@@ -337,6 +334,20 @@ def _dates(doc) -> list[_Date]:
             if v:
                 out.append(_Date(v, e.text, _anchor(e)))
     return out
+
+
+def _date_conflict(c, s) -> str | None:
+    c_dates, s_dates = _dates(c), _dates(s)
+    for a in c_dates:
+        rivals = [b for b in s_dates if a.anchor & b.anchor or (len(c_dates) == 1 and len(s_dates) == 1)]
+        if rivals and not any(_same_date(a.value, b.value) for b in rivals):
+            return f"date: claim '{a.text}' vs source '{rivals[0].text}'"
+    return None
+
+
+def date_conflict(claim: str, sentence: str) -> str | None:
+    """The claim's date differs from the sentence's date in the same slot (see `conflicts`)."""
+    return _date_conflict(parse(claim), parse(sentence))
 
 
 def _same_date(a: dict, b: dict) -> bool:
