@@ -8,16 +8,21 @@ indexed?" and `assistant sources` cheap without scanning every paragraph.
 from __future__ import annotations
 
 import hashlib
-import re
+import json
 import logging
+import math
+import os
+import re
 import shutil
 import threading
 import time
+import uuid
 from pathlib import Path
 from typing import Callable, Iterable
 from urllib.parse import urlparse
 
 import chromadb
+import numpy as np
 from chromadb.config import Settings as ChromaSettings
 from llama_index.core.schema import MetadataMode, TextNode
 from llama_index.core.vector_stores.utils import metadata_dict_to_node
@@ -117,13 +122,11 @@ class ParagraphIndex:
         self.embedder = embedder
         self.client = self._connect()
         self._open_collections()
-        self.version = 0  # bumped on every write so retrievers know to refresh
-        # Every paragraph node by article, for BM25: read from Chroma once, then kept current by our own
-        # writes, so a write costs a BM25 re-index but not a read-back of the whole collection.
-        self._corpus: dict[str, list[TextNode]] | None = None
-        self._registry: tuple[int, int, dict] | None = None
-        self._flat: tuple[int, list[TextNode]] | None = None
-        # The chat UI shares one index between threads: writes and corpus reads take turns.
+        self.version = 0  # bumped on every write (registry cache)
+        self._registry: tuple[tuple[int, int], dict] | None = None
+        # The keyword (BM25) index, saved beside the vectors and kept current by every write.
+        self.keyword = KeywordIndex(self)
+        # The chat UI shares one index between threads: writes and keyword searches take turns.
         self.lock = threading.RLock()
 
     # ---- opening
@@ -177,31 +180,53 @@ class ParagraphIndex:
         diff = [f"{k} {found.get(k)!r} -> {v!r}" for k, v in built_with.items() if found.get(k) != v]
         self.incompatible = f"the index was built differently ({'; '.join(diff)})" if diff else None
         self.docs = self.client.get_or_create_collection(f"{name}-docs", embedding_function=None)
+        # One record before and one after every write, by any client: how a keyword index (ours in another
+        # process, or another client's) learns which articles changed without reading every paragraph.
+        self.log = self.client.get_or_create_collection(f"{name}-log", embedding_function=None)
         self.store = ChromaVectorStore(chroma_collection=self.paragraphs)
 
     def reset(self) -> None:
         """Drop both collections and start empty (used by reindex and after an incompatible index)."""
         with self.lock:
-            for c in (self.settings.collection, f"{self.settings.collection}-docs"):
+            for c in (self.settings.collection, f"{self.settings.collection}-docs", f"{self.settings.collection}-log"):
                 try:
                     self.client.delete_collection(c)
                 except Exception:  # noqa: BLE001 - missing collection
                     pass
             self._open_collections()
-            self._corpus = {}
+            self._registry = None
+            self.keyword.drop()
             self.version += 1
 
     # ---- registry
     def registry(self) -> dict[str, dict]:
-        """source -> its registry record. Cached until our next write, or until the record count changes
-        (another client of a shared server): claim checks and outlet filters read it on every call."""
+        """source -> its registry record. Cached, kept current by our own writes, and re-read when the write
+        log or the record count shows another client's write: claim checks and outlet filters read it on
+        every call."""
         cached = self._registry
-        if cached is not None and cached[0] == self.version and cached[1] == self.docs.count():
-            return dict(cached[2])
+        key = self._registry_key()
+        if cached is not None and cached[0] == key:
+            return dict(cached[1])
         got = self.docs.get(include=["metadatas"])
         reg = {i: m for i, m in zip(got["ids"], got["metadatas"])}
-        self._registry = (self.version, len(reg), reg)
+        self._registry = (key, reg)
         return dict(reg)
+
+    def _registry_key(self) -> tuple[int, int]:
+        # Every write by any client adds write-log records, so (log count, record count) changes with it.
+        return self.log.count(), self.docs.count()
+
+    def _registry_update(self, was_current: bool, upsert: dict[str, dict], removed: Iterable[str] = ()) -> None:
+        """Apply our own write to the cached registry (re-reading 5,000 records after every one-article
+        write cost ~0.4 s at 100k paragraphs); a cache that was already stale is just dropped."""
+        if not was_current or self._registry is None:
+            self._registry = None
+            return
+        reg = self._registry[1]
+        reg.update(upsert)
+        for src in removed:
+            reg.pop(src, None)
+        self._registry = (self._registry_key(), reg)
 
     def sources(self) -> list[SourceInfo]:
         out = []
@@ -231,6 +256,8 @@ class ParagraphIndex:
                 group, size = [], 0
         if group:
             written += self._write_group(group, progress)
+        with self.lock:
+            self.keyword.maybe_compact()  # after the whole batch: a bulk ingest rebuilds once, not per group
         self.version += 1
         return written
 
@@ -238,8 +265,16 @@ class ParagraphIndex:
         with self.lock:
             return self._write_group_locked(group, progress)
 
+    def _log_write(self, sources: list[str]) -> str:
+        i = uuid.uuid4().hex
+        self.log.add(ids=[i], embeddings=[[1.0]], metadatas=[{"sources": json.dumps(sources), "t": time.time()}])
+        return i
+
     def _write_group_locked(self, group: list[Article], progress: Callable[[int], None] | None) -> int:
         sources = [a.meta.source for a in group]
+        self.keyword.ensure(compact=False)  # loaded before the write, so the write lands in it, not a re-read
+        current = self._registry is not None and self._registry[0] == self._registry_key()
+        before = self._log_write(sources)
         self.paragraphs.delete(where={"source": {"$in": sources}})
         nodes = [n for a in group for n in article_nodes(a, self.settings.embed_context)]
         batch = self.settings.embed_batch_size * 8
@@ -253,47 +288,39 @@ class ParagraphIndex:
                 n.embedding = None  # stored in Chroma; the BM25 corpus needs only text and metadata
             if progress:
                 progress(len(chunk))
-        if self._corpus is not None:
-            for src in sources:
-                self._corpus[src] = []
-            for n in nodes:
-                self._corpus[n.metadata["source"]].append(n)
-        self.docs.upsert(ids=sources, embeddings=[[1.0]] * len(group), metadatas=[{
+        records = [{
             "content_hash": a.content_hash, "path": a.path,
             "paragraphs": len({p.number for p in a.paragraphs}),
             "tokens": sum(p.tokens for p in a.paragraphs),
             **{f: getattr(a.meta, f) or "" for f in _META_FIELDS},
-        } for a in group])
+        } for a in group]
+        self.docs.upsert(ids=sources, embeddings=[[1.0]] * len(group), metadatas=records)
+        after = self._log_write(sources)
+        self._registry_update(current, dict(zip(sources, records)))
+        written: dict[str, list[TextNode]] = {src: [] for src in sources}
+        for n in nodes:
+            written[n.metadata["source"]].append(n)
+        self.keyword.replace(written, (before, after))
         return len(nodes)
 
     def remove(self, source: str) -> None:
         with self.lock:
+            self.keyword.ensure()
+            current = self._registry is not None and self._registry[0] == self._registry_key()
+            before = self._log_write([source])
             self.paragraphs.delete(where={"source": source})
             self.docs.delete(ids=[source])
-            if self._corpus is not None:
-                self._corpus.pop(source, None)
+            self.keyword.replace({source: []}, (before, self._log_write([source])))
+            self._registry_update(current, {}, [source])
+            self.keyword.maybe_compact()
             self.version += 1
 
     # ---- reads
     def count(self) -> int:
         return self.paragraphs.count()
 
-    def corpus(self) -> list[TextNode]:
-        """Every paragraph node, from the in-memory copy; re-read when another client (a shared Chroma
-        server) changed the collection behind our back."""
-        with self.lock:
-            if self._corpus is None or sum(map(len, self._corpus.values())) != self.count():
-                grouped: dict[str, list[TextNode]] = {}
-                for n in self.all_nodes():
-                    grouped.setdefault(n.metadata["source"], []).append(n)
-                self._corpus = grouped
-                self.version += 1
-            if self._flat is None or self._flat[0] != self.version:  # flattened once per change, not per search
-                self._flat = (self.version, [n for nodes in self._corpus.values() for n in nodes])
-            return self._flat[1]
-
     def all_nodes(self, page: int = 5000) -> list[TextNode]:
-        """Every paragraph node (for BM25), read in pages so a server is never asked for 100k at once."""
+        """Every paragraph node (for a keyword index rebuild), read in pages so a server is never asked for 100k at once."""
         nodes: list[TextNode] = []
         total = self.paragraphs.count()
         for offset in range(0, total, page):
@@ -303,3 +330,431 @@ class ParagraphIndex:
     def nodes_of(self, source: str) -> list[TextNode]:
         nodes = _to_nodes(self.paragraphs.get(where={"source": source}, include=["documents", "metadatas"]))
         return sorted(nodes, key=lambda n: (n.metadata["paragraph"], n.metadata.get("part", 1)))
+
+
+# ---- keyword index
+KEYWORD_FORMAT = 1
+# A write goes into an in-memory "delta" scored with the persisted index's statistics; the whole index is
+# rebuilt (from the texts already held, never a read-back of the store) when the delta outgrows a share of
+# it, or at once while the corpus is small enough that a rebuild costs ~0.1 s (then results are exact).
+COMPACT_SHARE = 0.10
+COMPACT_MIN = 2000
+SMALL_CORPUS = 2000
+_TOKEN_PATTERN = r"(?u)\b\w\w+\b"
+_STOPWORDS = "en_plus"  # bm25s "en" has only 33 stopwords; "en_plus" is NLTK-sized (the query side matches it)
+
+
+def keyword_tokens(texts: list[str], stemmer) -> list[list[str]]:
+    import bm25s
+
+    return bm25s.tokenize(texts, stopwords=_STOPWORDS, stemmer=stemmer, token_pattern=_TOKEN_PATTERN,
+                          return_ids=False, show_progress=False)
+
+
+class _Base:
+    """One persisted bm25s index (memory-mapped) and the per-row columns filter masks are computed from."""
+
+    def __init__(self, folder: Path, manifest: dict):
+        import bm25s
+
+        self.folder = folder
+        self.bm25 = bm25s.BM25.load(str(folder), load_corpus=True, mmap=True, show_progress=False, verbosity=0)
+        self.corpus = self.bm25.corpus
+        self.n = int(manifest["docs"])
+        if len(self.corpus) != self.n or int(self.bm25.scores["num_docs"]) != self.n:
+            raise IndexStateError(f"keyword index holds {len(self.corpus)} rows, manifest says {self.n}")
+        self.avgdl = float(manifest["avgdl"])
+        cols = json.loads((folder / "columns.json").read_text(encoding="utf-8"))
+        self.outlets, self.sources = cols["outlets"], cols["sources"]
+        self.outlet = np.load(folder / "outlet.npy")
+        self.source = np.load(folder / "source.npy")
+        self.date = np.load(folder / "date.npy")
+        if not (len(self.outlet) == len(self.source) == len(self.date) == self.n):
+            raise IndexStateError("keyword index columns do not match its rows")
+        indptr = self.bm25.scores["indptr"]
+        self.df = np.diff(np.asarray(indptr))  # documents per token: the delta's IDF starts from these
+        self._rows_of: dict[str, np.ndarray] | None = None
+
+    def rows_of(self, source: str) -> np.ndarray:
+        if self._rows_of is None:  # built on the first write only, not at load
+            order = np.argsort(self.source, kind="stable")
+            codes, starts = np.unique(self.source[order], return_index=True)
+            ends = list(starts[1:]) + [len(order)]
+            self._rows_of = {self.sources[c]: order[s:e] for c, s, e in zip(codes, starts, ends)}
+        return self._rows_of.get(source, np.empty(0, dtype=np.int64))
+
+    def mask(self, filters) -> np.ndarray | None:
+        if filters is None or filters.empty:
+            return None
+        m = np.ones(self.n, dtype=bool)
+        if filters.outlets:
+            m &= np.isin(self.outlet, [i for i, o in enumerate(self.outlets) if o in set(filters.outlets)])
+        if filters.sources:
+            m &= np.isin(self.source, [i for i, s in enumerate(self.sources) if s in set(filters.sources)])
+        if filters.date_from:
+            m &= self.date >= filters.date_from
+        if filters.date_to:
+            m &= (self.date <= filters.date_to) & (self.date > 0)
+        return m
+
+
+class KeywordIndex:
+    """BM25 over every paragraph, persisted with bm25s in ``<index_dir>/keyword/<collection>/`` and
+    memory-mapped at start, so no process reads every paragraph back to build it.
+
+    ``manifest.json`` names the current saved index and the write-log records (``<collection>-log`` in
+    Chroma, one before and one after every write, by any client) it includes. Writes of this process go
+    into an in-memory delta; another client's writes are found at the next search by the log's count and
+    their articles are re-read from Chroma (only those). A missing, damaged or mismatched folder, or a
+    paragraph count that disagrees with the store, is rebuilt from the store once and saved.
+    """
+
+    def __init__(self, index: "ParagraphIndex"):
+        import Stemmer
+
+        self.index = index
+        self.stemmer = Stemmer.Stemmer("english")
+        self.folder = Path(index.settings.index_dir) / "keyword" / index.settings.collection
+        self.rebuilds = 0  # full rebuilds from a read-back of the store (tests count them)
+        self.compactions = 0
+        self.version = 0
+        self.loaded = False
+        self._clear()
+
+    def _clear(self) -> None:
+        self.base: _Base | None = None
+        self.dead = np.zeros(0, dtype=bool)  # base rows replaced or removed since it was saved
+        self.dead_n = 0
+        self.delta: dict[str, list[tuple[TextNode, list[str]]]] = {}
+        self.postings: dict[str, dict[tuple[str, int], int]] = {}
+        self.delta_len: dict[tuple[str, int], int] = {}
+        self.seen: set[str] = set()  # write-log ids already reflected here
+        self.pending = False  # the delta outgrew the limit untokenized: compact before the next search
+
+    # ---- sizes
+    @property
+    def size(self) -> int:
+        return (self.base.n if self.base else 0) - self.dead_n + len(self.delta_len)
+
+    def share(self, filters) -> float:
+        """Share of live paragraphs the filters keep (sizes the dense post-filter pool)."""
+        if not self.size:
+            return 0.0
+        kept = 0
+        if self.base is not None:
+            m = self.base.mask(filters)
+            kept += int(((m if m is not None else True) & ~self.dead).sum())
+        kept += sum(1 for nodes in self.delta.values() for n, _ in nodes if filters.matches(n.metadata))
+        return kept / self.size
+
+    # ---- opening and syncing (callers hold index.lock)
+    def ensure(self, compact: bool = True) -> "KeywordIndex":
+        """Load at first use, then catch up with writes made through other clients."""
+        if not self.loaded:
+            self._open()
+            self.loaded = True
+        else:
+            self._catch_up()
+        if self.pending and compact:
+            self.compact()
+        return self
+
+    def _log_ids(self) -> dict[str, list[str]]:
+        got = self.index.log.get(include=["metadatas"])
+        return {i: json.loads((m or {}).get("sources") or "[]") for i, m in zip(got["ids"], got["metadatas"])}
+
+    def _open(self) -> None:
+        manifest_path = self.folder / "manifest.json"
+        reason = None
+        try:
+            manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+            if manifest.get("format") != KEYWORD_FORMAT or manifest.get("collection_id") != str(self.index.paragraphs.id):
+                reason = "it was built for another index"
+            else:
+                base = _Base(self.folder / manifest["base"], manifest) if manifest["docs"] else None
+                self._clear()
+                self.base = base
+                self.dead = np.zeros(base.n if base else 0, dtype=bool)
+                self.seen = set(manifest["seen"])
+        except FileNotFoundError:
+            reason = "it is missing"
+        except Exception as e:  # noqa: BLE001 - any unreadable file means the same: rebuild
+            reason = f"it is damaged ({type(e).__name__}: {e})"
+        if reason is None:
+            self.loaded = True  # from here on, writes found in the log land in the delta
+            self._load_delta_file()
+            log_ids = self._log_ids()
+            if not self.seen <= set(log_ids):
+                reason = "it includes writes the store does not know"
+            else:
+                self._apply_log(log_ids)
+                if self.size != self.index.count():
+                    reason = f"it holds {self.size} paragraphs and the store {self.index.count()}"
+        if reason is not None:
+            if self.index.count():  # an empty store just starts an empty index
+                log.warning("Rebuilding the keyword index at %s: %s.", self.folder, reason)
+            self.rebuild()
+        elif self._needs_compaction():
+            self.compact()
+
+    @property
+    def delta_file(self) -> Path:
+        return self.folder / "delta.jsonl"
+
+    def _save_delta(self, by_source: dict[str, list[TextNode]], log_ids: list[str]) -> None:
+        """Append this write to delta.jsonl, so the next process need not re-read it from the store
+        (a cache only: the write log stays the truth, and a lost line costs a re-read of its articles)."""
+        from llama_index.core.vector_stores.utils import node_to_metadata_dict
+
+        line = json.dumps({"t": time.time(), "log": log_ids, "sources": {
+            src: [node_to_metadata_dict(n) | {"node_id": n.node_id} for n in nodes] for src, nodes in by_source.items()}})
+        try:
+            with open(self.delta_file, "a", encoding="utf-8") as f:
+                f.write(line + "\n")  # one write per line: appends from two processes do not interleave
+        except OSError as e:
+            log.warning("Could not record a write in %s (%s); the next start re-reads it.", self.delta_file, e)
+
+    def _load_delta_file(self) -> None:
+        try:
+            lines = self.delta_file.read_text(encoding="utf-8").splitlines()
+        except OSError:
+            return
+        entries = []
+        for ln in lines:
+            try:
+                entries.append(json.loads(ln))
+            except ValueError:
+                continue  # a torn last line: its articles come back through the log
+        for e in sorted(entries, key=lambda e: e.get("t", 0)):
+            if set(e["log"]) <= self.seen:
+                continue
+            self.replace({src: [metadata_dict_to_node(d) for d in nodes] for src, nodes in e["sources"].items()}, ())
+            self.seen.update(e["log"])
+
+    def _catch_up(self) -> None:
+        if self.index.log.count() == len(self.seen):  # one cheap call per search
+            return
+        log_ids = self._log_ids()
+        if not self.seen <= set(log_ids):  # the log was dropped (reset by another client)
+            log.warning("The store was reset by another client; rebuilding the keyword index.")
+            self.rebuild()
+            return
+        self._apply_log(log_ids)
+        if self._needs_compaction():
+            self.compact()
+
+    def _apply_log(self, log_ids: dict[str, list[str]]) -> None:
+        """Re-read from Chroma the articles named by write-log records not yet seen (another client's, or
+        ours from a process that stopped before saving)."""
+        new = [i for i in log_ids if i not in self.seen]
+        if not new:
+            return
+        sources = sorted({s for i in new for s in log_ids[i]})
+        got: dict[str, list[TextNode]] = {s: [] for s in sources}
+        for start in range(0, len(sources), 100):
+            chunk = sources[start:start + 100]
+            for n in _to_nodes(self.index.paragraphs.get(where={"source": {"$in": chunk}},
+                                                         include=["documents", "metadatas"])):
+                got[n.metadata["source"]].append(n)
+        self.seen.update(new)
+        self.replace(got, ())
+
+    # ---- writes
+    def replace(self, by_source: dict[str, list[TextNode]], log_ids: Iterable[str]) -> None:
+        """These articles now hold exactly these paragraphs (an empty list: removed)."""
+        log_ids = list(log_ids)
+        self.seen.update(log_ids)
+        if not self.loaded:
+            return  # loaded (and caught up through the log) at first search
+        incoming = sum(map(len, by_source.values()))
+        if self.pending or len(self.delta_len) + self.dead_n + incoming > self._limit():
+            # A compaction follows anyway (bulk ingest): hold the nodes, skip tokenizing them twice.
+            self.pending = True
+            for src, nodes in by_source.items():
+                self._drop(src)
+                if nodes:
+                    self.delta[src] = [(n, []) for n in nodes]
+                self.delta_len.update({(src, i): 0 for i in range(len(nodes))})
+            self.version += 1
+            return
+        if log_ids:  # our own write
+            self._save_delta(by_source, log_ids)
+        texts = [n.get_content(metadata_mode=MetadataMode.EMBED) for nodes in by_source.values() for n in nodes]
+        tokens = iter(keyword_tokens(texts, self.stemmer) if texts else [])
+        for src, nodes in by_source.items():
+            self._drop(src)
+            entries = [(n, next(tokens)) for n in nodes]
+            if entries:
+                self.delta[src] = entries
+            for i, (_, toks) in enumerate(entries):
+                key = (src, i)
+                self.delta_len[key] = len(toks) or 1  # bm25s gives an empty paragraph one empty token
+                for t in toks:
+                    post = self.postings.setdefault(t, {})
+                    post[key] = post.get(key, 0) + 1
+        self.version += 1
+
+    def _drop(self, src: str) -> None:
+        for i, (_, toks) in enumerate(self.delta.pop(src, ())):
+            key = (src, i)
+            self.delta_len.pop(key, None)
+            for t in set(toks):
+                post = self.postings.get(t)
+                if post is not None:
+                    post.pop(key, None)
+                    if not post:
+                        del self.postings[t]
+        if self.base is not None:
+            rows = self.base.rows_of(src)
+            if len(rows):
+                fresh = rows[~self.dead[rows]]
+                self.dead[fresh] = True
+                self.dead_n += len(fresh)
+
+    def _limit(self) -> float:
+        return max(COMPACT_MIN, COMPACT_SHARE * (self.base.n if self.base else 0))
+
+    def _needs_compaction(self) -> bool:
+        changed = len(self.delta_len) + self.dead_n
+        return self.pending or (changed > 0 and (self.size <= SMALL_CORPUS or changed > self._limit()))
+
+    def maybe_compact(self) -> None:
+        if self.loaded and self._needs_compaction():
+            self.compact()
+
+    # ---- building and saving
+    def rebuild(self) -> None:
+        """From a read-back of every paragraph: only for a first build, a damaged or mismatched folder."""
+        self.rebuilds += 1
+        log_ids = self._log_ids()
+        nodes = self.index.all_nodes()
+        self._build(nodes, set(log_ids))
+
+    def compact(self) -> None:
+        """Rebuild from the texts already held (the saved corpus and the delta), then save."""
+        self.compactions += 1
+        nodes: list[TextNode] = []
+        if self.base is not None:
+            live = np.flatnonzero(~self.dead)
+            nodes = [metadata_dict_to_node(self.base.corpus[int(i)]) for i in live]
+        nodes += [n for entries in self.delta.values() for n, _ in entries]
+        self._build(nodes, set(self.seen))
+
+    def _build(self, nodes: list[TextNode], seen: set[str]) -> None:
+        import bm25s
+        from llama_index.core.vector_stores.utils import node_to_metadata_dict
+
+        self._clear()
+        self.seen = seen
+        self.loaded = True
+        self.version += 1
+        name = f"base-{uuid.uuid4().hex[:12]}"
+        manifest = {"format": KEYWORD_FORMAT, "collection_id": str(self.index.paragraphs.id), "base": name,
+                    "docs": len(nodes), "avgdl": 0.0, "seen": sorted(seen), "saved": time.time()}
+        tmp = self.folder / f"tmp-{name}"
+        try:
+            if nodes:
+                tok = bm25s.tokenize([n.get_content(metadata_mode=MetadataMode.EMBED) for n in nodes],
+                                     stopwords=_STOPWORDS, stemmer=self.stemmer, token_pattern=_TOKEN_PATTERN,
+                                     show_progress=False)
+                manifest["avgdl"] = sum(map(len, tok.ids)) / len(nodes)
+                bm25 = bm25s.BM25()
+                bm25.index(tok, show_progress=False)
+                md = [n.metadata for n in nodes]
+                outlets = sorted({m.get("outlet", "") for m in md})
+                sources = sorted({m.get("source", "") for m in md})
+                o_code = {o: i for i, o in enumerate(outlets)}
+                s_code = {s: i for i, s in enumerate(sources)}
+                tmp.mkdir(parents=True, exist_ok=True)
+                bm25.save(str(tmp), corpus=[node_to_metadata_dict(n) | {"node_id": n.node_id} for n in nodes],
+                          show_progress=False)
+                (tmp / "columns.json").write_text(json.dumps({"outlets": outlets, "sources": sources}),
+                                                  encoding="utf-8")
+                np.save(tmp / "outlet.npy", np.array([o_code[m.get("outlet", "")] for m in md], dtype=np.int32))
+                np.save(tmp / "source.npy", np.array([s_code[m.get("source", "")] for m in md], dtype=np.int32))
+                np.save(tmp / "date.npy", np.array([int(m.get("date_int", 0) or 0) for m in md], dtype=np.int64))
+                os.replace(tmp, self.folder / name)
+                del bm25, tok
+            self.folder.mkdir(parents=True, exist_ok=True)
+            # The manifest is replaced in one step: a reader sees the old index or the new, never half.
+            part = self.folder / f"manifest.json.{name}"
+            part.write_text(json.dumps(manifest), encoding="utf-8")
+            os.replace(part, self.folder / "manifest.json")
+            self.delta_file.unlink(missing_ok=True)  # all in the new index (anything else: via the log)
+            self._prune(keep=name)
+        except OSError as e:  # a read-only or full disk costs speed at the next start, not the search
+            log.warning("Could not save the keyword index to %s (%s); it stays in memory.", self.folder, e)
+            grouped: dict[str, list[TextNode]] = {}
+            for n in nodes:
+                grouped.setdefault(n.metadata["source"], []).append(n)
+            self.replace(grouped, ())
+            return
+        self.base = _Base(self.folder / name, manifest) if nodes else None
+        self.dead = np.zeros(len(nodes), dtype=bool)
+
+    def _prune(self, keep: str) -> None:
+        for p in self.folder.iterdir():
+            # Another process may still be loading an older index: leave those younger than a minute.
+            if p.name != keep and p.name.startswith(("base-", "tmp-")) and time.time() - p.stat().st_mtime > 60:
+                shutil.rmtree(p, ignore_errors=True)
+
+    def drop(self) -> None:
+        """The store was reset: forget everything (the next search builds an empty index)."""
+        self._clear()
+        self.loaded = False
+        self.version += 1
+
+    # ---- search
+    def search(self, query: str, k: int, filters=None) -> list[tuple[TextNode, float]]:
+        """Top-k paragraphs by BM25 (bm25s "lucene" scoring) among those the filters keep."""
+        from bm25s.selection import topk
+
+        q = keyword_tokens([query], self.stemmer)[0]
+        if not q:
+            return []
+        hits: list[tuple[float, int, object]] = []  # (score, order, row or delta key)
+        if self.base is not None and self.base.n:
+            ids = self.base.bm25.get_tokens_ids(q)
+            if ids:
+                mask = self.base.mask(filters)
+                if self.dead_n:
+                    mask = ~self.dead if mask is None else mask & ~self.dead
+                scores = self.base.bm25.get_scores_from_ids(
+                    ids, weight_mask=None if mask is None else mask.astype(np.float32))
+                top_s, top_i = topk(scores, min(k, self.base.n), backend="numpy", sorted=True)
+                hits += [(float(s), n, int(i)) for n, (s, i) in enumerate(zip(top_s, top_i)) if s > 0]
+        if self.delta_len:
+            hits += self._delta_hits(q, filters, start=len(hits))
+        hits.sort(key=lambda h: (-h[0], h[1]))
+        out = []
+        for score, _, ref in hits[:k]:
+            if isinstance(ref, int):
+                out.append((metadata_dict_to_node(self.base.corpus[ref]), score))
+            else:
+                out.append((self.delta[ref[0]][ref[1]][0], score))
+        return out
+
+    def _delta_hits(self, q: list[str], filters, start: int) -> list:
+        """BM25 of the delta's paragraphs with the saved index's statistics (N, document frequencies,
+        mean length) plus the delta's own, so their scores rank beside the saved index's."""
+        k1, b = 1.5, 0.75
+        base = self.base
+        n_docs = self.size
+        avgdl = base.avgdl if base is not None and base.n else (sum(self.delta_len.values()) / len(self.delta_len))
+        scores: dict[tuple[str, int], float] = {}
+        for t in q:
+            post = self.postings.get(t)
+            if not post:
+                continue
+            df = len(post)
+            if base is not None and t in base.bm25.vocab_dict:
+                df += int(base.df[base.bm25.vocab_dict[t]])
+            idf = math.log(1 + (n_docs - df + 0.5) / (df + 0.5))
+            for key, tf in post.items():
+                dl = self.delta_len[key]
+                scores[key] = scores.get(key, 0.0) + idf * tf / (k1 * ((1 - b) + b * dl / avgdl) + tf)
+        out = []
+        for key, s in scores.items():
+            if s > 0 and (filters is None or filters.empty or filters.matches(self.delta[key[0]][key[1]][0].metadata)):
+                out.append((float(np.float32(s)), start + len(out), key))
+        return out

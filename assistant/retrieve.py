@@ -1,28 +1,24 @@
 """Hybrid retrieval: dense (Chroma) + BM25 over the same paragraphs, fused.
 
 LlamaIndex supplies the parts: ``VectorIndexRetriever`` (Chroma, with metadata filters pushed down to
-Chroma's `where`), ``BM25Retriever`` (bm25s, stemmed, filtered with a per-query weight mask) and
-``QueryFusionRetriever`` (default: relative-score fusion, BM25 weighted 2:1 — the best of the modes
-and weights measured in benchmarks/README.md). Its built-in RRF has a fixed k=60 and ignores retriever
+Chroma's `where`), a keyword retriever over the index's persisted bm25s index (``index.KeywordIndex``:
+stemmed, filtered with a per-query weight mask, memory-mapped from disk; bm25s directly rather than
+``BM25Retriever``, whose persistence cannot take writes) and ``QueryFusionRetriever`` (default:
+relative-score fusion, BM25 weighted 2:1 — the best of the modes and weights measured in
+benchmarks/README.md). Its built-in RRF has a fixed k=60 and ignores retriever
 weights, so :class:`HybridFusionRetriever` overrides just that one method for users who choose RRF.
 """
 from __future__ import annotations
 
 import re
-import threading
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from typing import Dict, List, Tuple
 
-import bm25s
-import numpy as np
-import Stemmer
 from llama_index.core import VectorStoreIndex
 from llama_index.core.llms import MockLLM
 from llama_index.core.retrievers import BaseRetriever, QueryFusionRetriever
 from llama_index.core.schema import NodeWithScore, QueryBundle
 from llama_index.core.vector_stores import FilterOperator, MetadataFilter, MetadataFilters
-from llama_index.core.vector_stores.utils import metadata_dict_to_node
-from llama_index.retrievers.bm25 import BM25Retriever
 
 from .config import Settings
 from .errors import QuestionError
@@ -124,54 +120,31 @@ class HybridSearcher:
         self.index = index
         self.settings = settings
         self.vector_index = VectorStoreIndex.from_vector_store(index.store, embed_model=index.embedder)
-        self._stemmer = Stemmer.Stemmer("english")
-        self._state: _BM25State | None = None
-        self._lock = threading.Lock()
 
-    # BM25 lives in memory, rebuilt from the index's in-memory corpus after any write (bm25s indexes
-    # ~20k paragraphs/s; reading the corpus back from Chroma happens once per process). The built state
-    # is swapped in as one object, so a search in another thread never sees half of a rebuild.
-    def _ensure_bm25(self) -> "_BM25State | None":
-        with self._lock:
-            nodes = self.index.corpus()
-            if self._state is None or self._state.version != self.index.version:
-                self._state = _BM25State.build(nodes, self.index.version, self._stemmer, self.settings.candidate_k)
-            return self._state
-
-    def _mask(self, state: "_BM25State", filters: Filters) -> np.ndarray | None:
-        """Which paragraphs the filters keep (None: no filter)."""
-        if filters.empty:
-            return None
-        m = np.ones(len(state.nodes), dtype=bool)
-        if filters.outlets:
-            m &= np.isin(state.outlet, filters.outlets)
-        if filters.sources:
-            m &= np.isin(state.source, filters.sources)
-        if filters.date_from:
-            m &= state.date >= filters.date_from
-        if filters.date_to:
-            m &= (state.date <= filters.date_to) & (state.date > 0)
-        return m
+    # The keyword index lives on disk beside the vectors (index.KeywordIndex): loaded memory-mapped at the
+    # first search, current through this process's writes, caught up with other clients' at every search.
+    def _ensure_bm25(self):
+        with self.index.lock:
+            return self.index.keyword.ensure()
 
     def retrievers(self, filters: Filters, k: int):
         """(dense, bm25) retrievers for one query; bm25 is None when nothing can match, both when the
-        index is empty (the corpus check already asked Chroma for its count: no second call)."""
-        state = self._ensure_bm25()
-        if not state.nodes:
+        index is empty (the keyword index knows its size: no extra Chroma call)."""
+        kw = self._ensure_bm25()
+        if not kw.size:
             return None, None
-        mask = self._mask(state, filters)
         dense = self.vector_index.as_retriever(similarity_top_k=k, filters=filters.llama())
-        if mask is not None and state.nodes:
+        share = 1.0
+        if not filters.empty:
+            with self.index.lock:
+                share = kw.share(filters)
             # Pool size that should hold k matches at the filter's share of the corpus, with a margin.
-            share = max(mask.mean(), 1e-9)
-            pool = int(1.5 * k / share) + 1
+            pool = int(1.5 * k / max(share, 1e-9)) + 1
             if pool <= POST_FILTER_POOL_MAX:
                 dense = _PostFilteredDense(self.vector_index.as_retriever(similarity_top_k=pool), dense,
                                            filters, k)
-        bm25 = None
-        if state.bm25 is not None and (mask is None or mask.any()):
-            bm25 = _MaskedBM25(state.bm25, min(k, len(state.nodes)),
-                               None if mask is None else mask.astype(int).tolist())
+        bm25 = (_KeywordRetriever(self.index, min(k, kw.size), None if filters.empty else filters)
+                if share > 0 else None)
         return dense, bm25
 
     def search(self, query: str, k: int, filters: Filters, mode: str = "hybrid") -> list[Passage]:
@@ -229,49 +202,15 @@ class _PostFilteredDense(BaseRetriever):
         return hits[: self._k] if len(hits) >= self._k else self._filtered.retrieve(query_bundle)
 
 
-@dataclass(frozen=True)
-class _BM25State:
-    """One built keyword index and the per-paragraph columns its filter masks are computed from."""
+class _KeywordRetriever(BaseRetriever):
+    """The index's keyword search as a LlamaIndex retriever, with its own k and filters. Zero-score
+    padding is never a hit, and the query drops the same English stopwords as the paragraphs did."""
 
-    version: int
-    nodes: list
-    bm25: BM25Retriever | None
-    outlet: np.ndarray
-    source: np.ndarray
-    date: np.ndarray
-
-    @classmethod
-    def build(cls, nodes: list, version: int, stemmer, top_k: int) -> "_BM25State":
-        md = [n.metadata for n in nodes]
-        bm25 = None
-        if nodes:
-            # bm25s "en" has only 33 stopwords; "en_plus" is NLTK-sized (the query side matches it).
-            bm25 = BM25Retriever.from_defaults(nodes=nodes, stemmer=stemmer, language="en_plus",
-                                               similarity_top_k=top_k)
-        return cls(version, nodes, bm25,
-                   np.array([m.get("outlet", "") for m in md], dtype=object),
-                   np.array([m.get("source", "") for m in md], dtype=object),
-                   np.array([int(m.get("date_int", 0)) for m in md]))
-
-
-class _MaskedBM25(BM25Retriever):
-    """A BM25Retriever view sharing the built bm25s index, with its own k and filter mask."""
-
-    def __init__(self, base: BM25Retriever, k: int, mask: list[int] | None):
-        self.__dict__.update(base.__dict__)
-        self.similarity_top_k = k
-        self.corpus_weight_mask = mask
+    def __init__(self, index: ParagraphIndex, k: int, filters: Filters | None):
+        super().__init__()
+        self._index, self._k, self._filters = index, k, filters
 
     def _retrieve(self, query_bundle: QueryBundle) -> List[NodeWithScore]:
-        # Same as BM25Retriever._retrieve, except that the query drops English stopwords like the corpus
-        # did (upstream tokenizes the query without them, so "what"/"did" matched headlines), and that
-        # zero-score padding (bm25s returns k rows even when fewer documents match) is not a hit.
-        tokens = bm25s.tokenize(query_bundle.query_str, stopwords="en_plus", stemmer=self.stemmer,
-                                token_pattern=self.token_pattern, show_progress=False)
-        if not tokens.ids or not tokens.ids[0]:
-            return []
-        weight_mask = np.array(self.corpus_weight_mask) if self.corpus_weight_mask else None
-        idx, scores = self.bm25.retrieve(tokens, k=self.similarity_top_k, show_progress=False,
-                                         weight_mask=weight_mask)
-        return [NodeWithScore(node=metadata_dict_to_node(self.corpus[int(i)]), score=float(sc))
-                for i, sc in zip(idx[0], scores[0]) if sc > 0]
+        with self._index.lock:
+            hits = self._index.keyword.ensure().search(query_bundle.query_str, self._k, self._filters)
+        return [NodeWithScore(node=n, score=s) for n, s in hits]

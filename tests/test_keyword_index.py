@@ -1,0 +1,155 @@
+"""The keyword (BM25) index lives on disk beside the vectors: loaded at start without reading every paragraph
+back, kept current by writes (an in-memory delta), rebuilt only when missing, damaged or out of step, and
+caught up with another client's writes at the next search."""
+from __future__ import annotations
+
+import json
+import logging
+import shutil
+
+import pytest
+
+from assistant import Assistant
+from assistant import index as index_mod
+from assistant.index import ParagraphIndex
+from tests.conftest import DOCUMENTS
+
+FILES = ("000_e00ab10b201d0fb9.txt", "003_8d4f28670e7e466b.txt")
+QUERIES = ("Trump Putin Alaska summit", "NATO membership Ukraine", "sanctions oil price", "Hegseth said")
+
+
+@pytest.fixture()
+def docs(tmp_path):
+    d = tmp_path / "docs"
+    d.mkdir()
+    for name in FILES:
+        shutil.copy(DOCUMENTS / name, d / name)
+    return d
+
+
+def _note(tmp_path, name="zeppelins.md"):
+    p = tmp_path / name
+    p.write_text("# Zeppelins\n\nA fleet of zeppelins crossed the Baltic on Tuesday, officials in Riga said.\n",
+                 encoding="utf-8")
+    return p
+
+
+def _ids(a, q, **kw):
+    return [p.id for p in a.search(q, k=5, mode="bm25", **kw)]
+
+
+@pytest.fixture()
+def no_read_back(monkeypatch):
+    """Counts full read-backs of the store (the rebuild path) instead of forbidding them outright."""
+    calls = []
+    real = ParagraphIndex.all_nodes
+
+    def counted(self, *a, **kw):
+        calls.append(1)
+        return real(self, *a, **kw)
+
+    monkeypatch.setattr(ParagraphIndex, "all_nodes", counted)
+    return calls
+
+
+def test_a_new_process_loads_the_saved_keyword_index_without_reading_paragraphs_back(docs, tmp_path, no_read_back):
+    a = Assistant(documents_dir=docs, index_dir=tmp_path / "idx")
+    before = {q: _ids(a, q) for q in QUERIES}
+    assert (tmp_path / "idx" / "keyword" / a.settings.collection / "manifest.json").exists()
+    no_read_back.clear()
+    b = Assistant(documents_dir=docs, index_dir=tmp_path / "idx")  # a new Assistant = what a fresh process opens
+    assert {q: _ids(b, q) for q in QUERIES} == before  # same index, same results
+    assert not no_read_back and b.index.keyword.rebuilds == 0
+
+
+def test_a_write_is_in_the_next_keyword_search_without_a_rebuild(docs, tmp_path, monkeypatch, no_read_back):
+    monkeypatch.setattr(index_mod, "SMALL_CORPUS", 0)  # keep the write in the delta, as at 100k paragraphs
+    a = Assistant(documents_dir=docs, index_dir=tmp_path / "idx")
+    a.search("warm up", mode="bm25")
+    kw = a.index.keyword
+    rebuilds, compactions = kw.rebuilds, kw.compactions
+    assert a.ingest([_note(tmp_path)]).added == ("zeppelins.md",)
+    hits = a.search("zeppelin fleet Baltic", k=3, mode="bm25")
+    assert hits and hits[0].source == "zeppelins.md"
+    assert (kw.rebuilds, kw.compactions) == (rebuilds, compactions) and kw.delta
+    a.remove("zeppelins.md")
+    assert all(p.source != "zeppelins.md" for p in a.search("zeppelin fleet Baltic", k=3, mode="bm25"))
+
+
+def test_delta_scores_rank_like_a_rebuild(docs, tmp_path, monkeypatch):
+    monkeypatch.setattr(index_mod, "SMALL_CORPUS", 0)
+    a = Assistant(documents_dir=docs, index_dir=tmp_path / "idx", sync=False)
+    a.ingest([docs / FILES[0]])
+    a.search("warm up", mode="bm25")
+    a.ingest([docs / FILES[1], _note(tmp_path)])  # most of the corpus arrives as a delta
+    assert a.index.keyword.delta
+    delta = {q: _ids(a, q) for q in QUERIES + ("zeppelins Riga",)}
+    filtered = _ids(a, "Trump Putin", source=FILES[1])
+    a.index.keyword.compact()
+    assert not a.index.keyword.delta
+    rebuilt = {q: _ids(a, q) for q in delta}
+    for q in delta:  # statistics differ slightly until compaction: the top hits agree
+        assert delta[q][:2] == rebuilt[q][:2], q
+    assert filtered[:2] == _ids(a, "Trump Putin", source=FILES[1])[:2]
+
+
+@pytest.mark.parametrize("damage", ["missing", "manifest", "scores"])
+def test_a_missing_or_damaged_keyword_folder_is_rebuilt_with_a_message(docs, tmp_path, caplog, damage):
+    a = Assistant(documents_dir=docs, index_dir=tmp_path / "idx")
+    before = {q: _ids(a, q) for q in QUERIES}
+    folder = tmp_path / "idx" / "keyword" / a.settings.collection
+    manifest = json.loads((folder / "manifest.json").read_text())
+    if damage == "missing":
+        shutil.rmtree(folder)
+    elif damage == "manifest":
+        (folder / "manifest.json").write_text("{not json")
+    else:
+        (folder / manifest["base"] / "data.csc.index.npy").write_bytes(b"\x00garbage")
+    b = Assistant(documents_dir=docs, index_dir=tmp_path / "idx")
+    with caplog.at_level(logging.WARNING, logger="assistant.index"):
+        assert {q: _ids(b, q) for q in QUERIES} == before
+    assert b.index.keyword.rebuilds == 1
+    assert "Rebuilding the keyword index" in caplog.text
+    c = Assistant(documents_dir=docs, index_dir=tmp_path / "idx")  # and the rebuilt one was saved
+    c.search("warm up", mode="bm25")
+    assert c.index.keyword.rebuilds == 0
+
+
+def test_a_store_changed_behind_the_log_is_rebuilt(docs, tmp_path, caplog):
+    a = Assistant(documents_dir=docs, index_dir=tmp_path / "idx")
+    a.search("warm up", mode="bm25")
+    a.index.paragraphs.delete(where={"source": FILES[0]})  # bypasses the write log (a crash, a foreign tool)
+    b = Assistant(documents_dir=docs, index_dir=tmp_path / "idx", sync=False)
+    with caplog.at_level(logging.WARNING, logger="assistant.index"):
+        assert all(p.source != FILES[0] for p in b.search("Trump Putin Alaska", k=5, mode="bm25"))
+    assert b.index.keyword.rebuilds == 1 and "holds" in caplog.text
+
+
+def test_another_clients_write_is_seen_at_the_next_search(docs, tmp_path, monkeypatch, no_read_back):
+    monkeypatch.setattr(index_mod, "SMALL_CORPUS", 0)
+    first = Assistant(documents_dir=docs, index_dir=tmp_path / "idx")
+    second = Assistant(documents_dir=docs, index_dir=tmp_path / "idx")
+    assert second.search("zeppelin", mode="bm25") == []  # loaded now, before the other client writes
+    no_read_back.clear()
+    assert first.ingest([_note(tmp_path)]).added == ("zeppelins.md",)
+    hits = second.search("zeppelin fleet Baltic", k=3, mode="bm25")
+    assert hits and hits[0].source == "zeppelins.md"
+    first.index.remove("zeppelins.md")
+    assert all(p.source != "zeppelins.md" for p in second.search("zeppelin fleet Baltic", k=3, mode="bm25"))
+    assert not no_read_back and second.index.keyword.rebuilds == 0  # only the changed article was read
+
+
+@pytest.mark.parametrize("delta_file", ["kept", "lost"])
+def test_a_write_not_yet_compacted_is_found_at_start(docs, tmp_path, monkeypatch, no_read_back, delta_file):
+    monkeypatch.setattr(index_mod, "SMALL_CORPUS", 0)
+    a = Assistant(documents_dir=docs, index_dir=tmp_path / "idx")
+    a.search("warm up", mode="bm25")
+    a.ingest([_note(tmp_path)])  # in a's delta (and delta.jsonl); the saved index predates it
+    assert a.index.keyword.delta_file.exists()
+    if delta_file == "lost":  # then the write log names the article to re-read from the store
+        a.index.keyword.delta_file.unlink()
+    no_read_back.clear()
+    c = Assistant(documents_dir=docs, index_dir=tmp_path / "idx", sync=False)
+    hits = c.search("zeppelin fleet Baltic", k=3, mode="bm25")
+    assert hits and hits[0].source == "zeppelins.md"
+    assert not no_read_back and c.index.keyword.rebuilds == 0
