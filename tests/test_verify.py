@@ -203,3 +203,10 @@ def test_a_wrong_day_or_year_in_a_paraphrase_is_rejected():
                          "Kerry told reporters in Geneva on Saturday that the plan was an important first step.")
     assert date_conflict("The plant opened in 2019.", "The plant opened in 2017 after a two-year delay.")
     assert date_conflict("The plant opened in 2017.", "The plant opened in 2017 after a two-year delay.") is None
+
+
+def test_a_wrong_rank_is_rejected():
+    from assistant.claims.compare import date_conflict
+
+    assert date_conflict("She finished fourth in the final.", "She competed in the final, placing fifth.")
+    assert date_conflict("It was the team's first title.", "It was the first title for the team in a decade.") is None

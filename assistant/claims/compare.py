@@ -177,7 +177,7 @@ def conflicts(claim: str, sentence: str, article_text: str = "") -> list[str]:
     # dates: the claim's date against the sentence's date in the same slot (same governing word, or the
     # only date of each), compared part by part (year, month, day, weekday)
     if not any(f.startswith("date") for f in out):
-        found = _date_conflict(c, s)
+        found = _date_conflict(c, s) or _rank_conflict(c, s)
         if found:
             out.append(found)
     # direction: the claim says one way (up/down), the sentence only the other, and neither is negated
@@ -346,8 +346,37 @@ def _date_conflict(c, s) -> str | None:
 
 
 def date_conflict(claim: str, sentence: str) -> str | None:
-    """The claim's date differs from the sentence's date in the same slot (see `conflicts`)."""
-    return _date_conflict(parse(claim), parse(sentence))
+    """The claim's date (or rank: "fourth" vs "fifth") differs from the sentence's in the same slot."""
+    c, s = parse(claim), parse(sentence)
+    return _date_conflict(c, s) or _rank_conflict(c, s)
+
+
+_ORDINALS = {w: i + 1 for i, w in enumerate((
+    "first second third fourth fifth sixth seventh eighth ninth tenth eleventh twelfth thirteenth "
+    "fourteenth fifteenth sixteenth seventeenth eighteenth nineteenth twentieth").split())}
+
+
+def _ranks(doc) -> list[tuple[int, str, frozenset[str]]]:
+    out = []
+    for e in doc.ents:
+        if e.label_ != "ORDINAL":
+            continue
+        low = e.text.lower()
+        m = re.search(r"\d+", low)
+        v = int(m.group(0)) if m else _ORDINALS.get(low.split()[-1])
+        if v:
+            out.append((v, e.text, _anchor(e)))
+    return out
+
+
+def _rank_conflict(c, s) -> str | None:
+    """A place in an order ("finished fourth") against another in the same slot, or the only one of each."""
+    cr, sr = _ranks(c), _ranks(s)
+    for v, text, anchor in cr:
+        rivals = [x for x in sr if anchor & x[2] or (len(cr) == 1 and len(sr) == 1)]
+        if rivals and not any(v == x[0] for x in rivals):
+            return f"rank: claim '{text}' vs source '{rivals[0][1]}'"
+    return None
 
 
 def _same_date(a: dict, b: dict) -> bool:
