@@ -13,7 +13,15 @@ from functools import lru_cache
 # The most frequent English function words: about 40% of the words of English news prose.
 _COMMON = frozenset("the of and to a in is that for it on was with as by at be this are from or have an "
                     "has had not but were which their they his her he she its will would said been who "
-                    "than more after also into over".split())
+                    "than more after also into over what when where why how whom whose did does do can "
+                    "could should may about up out if so no all there them then these those any some say "
+                    "says many much".split())
+# The commonest function words of the main other Latin-script languages (Spanish, French, German,
+# Italian, Portuguese, Dutch), excluding ones that are English words too.
+_FOREIGN = frozenset("el la los las del que y en un una se por para con es lo al como más pero sus le les des "
+                     "du et est une pour dans avec sur au aux pas qui ce sont ont der die das und ist nicht ein eine "
+                     "mit von zu den dem sich auch auf für einen nach bei über wird wurde wo il di che non per della sono nel os da em não uma "
+                     "het een van niet ook dat zijn wordt dónde qué cómo où quand wie wann haben sind".split())
 _SCRIPTS = ("CYRILLIC", "CJK", "HIRAGANA", "KATAKANA", "HANGUL", "ARABIC", "HEBREW", "DEVANAGARI", "GREEK",
             "THAI", "BENGALI", "TAMIL", "GEORGIAN", "ARMENIAN", "ETHIOPIC")
 
@@ -45,8 +53,11 @@ def not_english(text: str, min_words: int = 8) -> str | None:
         top, n = max(scripts.items(), key=lambda x: x[1])
         if n / len(letters) > 0.3:
             return f"{'Chinese/Japanese' if top in ('CJK', 'HIRAGANA', 'KATAKANA') else top.title()} script"
-    words = re.findall(r"[a-z]+", text.lower())
+    words = re.findall(r"[a-zà-öø-ÿ]+", text.lower())
     if len(words) < min_words:
         return None
     share = sum(w in _COMMON for w in words) / len(words)
-    return "few English words" if share < 0.08 else None
+    foreign = sum(w in _FOREIGN for w in words) / len(words)
+    # names-heavy English ("Treasury Secretary Scott Bessent visited Kyiv") has few common words too:
+    # another language must also show its own function words
+    return "few English words" if foreign >= 0.15 and foreign > 2 * share else None
