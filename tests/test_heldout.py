@@ -42,10 +42,12 @@ def test_dev_answers_meet_the_gates(dev):
     r = run_questions(a, qs, show_failures=False)
     print({k: round(v, 3) for k, v in r.items() if isinstance(v, float)})
     assert r["citation_precision"] >= 0.97
-    assert r["citation_recall"] >= 0.70
-    assert r["abstention_accuracy"] >= 0.82
-    assert r["false_abstention"] <= 0.12
-    assert r["fact_coverage"] >= 0.65
+    # gates a little under today's dev figures (recall 0.81, abstention 0.88, false abstention 0.03,
+    # facts 0.76): a change that loses more than noise fails
+    assert r["citation_recall"] >= 0.78
+    assert r["abstention_accuracy"] >= 0.86
+    assert r["false_abstention"] <= 0.07
+    assert r["fact_coverage"] >= 0.72
 
 
 def test_dev_claims_meet_the_gates(dev):
@@ -54,8 +56,9 @@ def test_dev_claims_meet_the_gates(dev):
     a, files, _, cs = dev
     r = run_claims(a, cs, files, show_failures=False)
     print(r["matrix_text"])
-    assert r["macro_accuracy"] >= 0.76
-    assert r["contradiction_recall"] >= 0.65
+    # today on dev: macro 0.90, contradiction recall 0.83
+    assert r["macro_accuracy"] >= 0.86
+    assert r["contradiction_recall"] >= 0.78
     m = r["matrix"]
     # a wrong "supports" misleads most: few silent articles may be called supporting
     assert m["not_mentioned"]["supports"] <= 6
