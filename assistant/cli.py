@@ -191,30 +191,8 @@ def main(argv: list[str] | None = None) -> int:
         return 141
 
 
-_UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
-
-
-def remove_orphan_segments(chroma_dir: Path) -> list[str]:
-    """Delete the segment folders of dropped collections: Chroma's delete_collection leaves each one on
-    disk, so every reindex left two more. A folder is kept unless it is named like a segment id and
-    chroma.sqlite3 no longer lists that segment. Returns the names removed."""
-    import shutil
-    import sqlite3
-
-    db = chroma_dir / "chroma.sqlite3"
-    if not db.is_file():
-        return []
-    try:
-        with sqlite3.connect(f"file:{db}?mode=ro", uri=True) as con:
-            live = {row[0] for row in con.execute("SELECT id FROM segments")}
-    except sqlite3.Error:
-        return []  # a schema we do not know: leave everything as it is
-    removed = []
-    for d in chroma_dir.iterdir():
-        if d.is_dir() and _UUID.fullmatch(d.name) and d.name not in live:
-            shutil.rmtree(d, ignore_errors=True)
-            removed.append(d.name)
-    return removed
+# kept here for callers of the CLI module; the index layer owns the disk state
+from .index import remove_orphan_segments  # noqa: E402,F401
 
 
 class _Renamed:

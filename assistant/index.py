@@ -197,6 +197,8 @@ class ParagraphIndex:
             self._registry = None
             self.keyword.drop()
             self.version += 1
+            if self.settings.chroma_url is None and Path(self.chroma_path).is_dir():
+                remove_orphan_segments(Path(self.chroma_path))  # delete_collection leaves them on disk
 
     # ---- registry
     def registry(self) -> dict[str, dict]:
@@ -758,3 +760,28 @@ class KeywordIndex:
             if s > 0 and (filters is None or filters.empty or filters.matches(self.delta[key[0]][key[1]][0].metadata)):
                 out.append((float(np.float32(s)), start + len(out), key))
         return out
+
+
+_UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
+
+
+def remove_orphan_segments(chroma_dir: Path) -> list[str]:
+    """Delete the segment folders of dropped collections: Chroma's delete_collection leaves each one on
+    disk, so every reindex left two more. A folder is kept unless it is named like a segment id and
+    chroma.sqlite3 no longer lists that segment. Returns the names removed."""
+    import sqlite3
+
+    db = chroma_dir / "chroma.sqlite3"
+    if not db.is_file():
+        return []
+    try:
+        with sqlite3.connect(f"file:{db}?mode=ro", uri=True) as con:
+            live = {row[0] for row in con.execute("SELECT id FROM segments")}
+    except sqlite3.Error:
+        return []  # a schema we do not know: leave everything as it is
+    removed = []
+    for d in chroma_dir.iterdir():
+        if d.is_dir() and _UUID.fullmatch(d.name) and d.name not in live:
+            shutil.rmtree(d, ignore_errors=True)
+            removed.append(d.name)
+    return removed

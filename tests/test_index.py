@@ -152,3 +152,24 @@ def test_remove_explains_what_it_cannot_do(docs, tmp_path):
     a.ingest([note])
     a.remove("note.md")
     assert "note.md" not in {s.source for s in a.sources()}
+
+
+def test_reindex_through_the_api_leaves_no_orphaned_segment_folders(tmp_path):
+    import re
+    import sqlite3
+
+    from assistant import Assistant
+
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "a.txt").write_text("Bridge Budget\n\nThe council approved a $12 million bridge budget on Tuesday.\n",
+                                encoding="utf-8")
+    a = Assistant(documents_dir=docs, index_dir=tmp_path / "idx")
+    a.reindex()
+    a.reindex()
+    chroma = tmp_path / "idx" / "chroma"
+    with sqlite3.connect(chroma / "chroma.sqlite3") as con:
+        live = {row[0] for row in con.execute("SELECT id FROM segments")}
+    folders = {d.name for d in chroma.iterdir() if d.is_dir() and re.fullmatch(r"[0-9a-f-]{36}", d.name)}
+    assert folders <= live, folders - live
+    assert a.search("bridge budget", k=1)
