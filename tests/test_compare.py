@@ -265,3 +265,13 @@ def test_no_object_is_a_negated_verb():
         "Scientists found no evidence of life.", "The team did not find any evidence of life."))
     assert any(f.startswith("negation") for f in conflicts(
         "Scientists found evidence of life.", "The team did not find any evidence of life."))
+
+
+@pytest.mark.parametrize("claim,source,conflict", [
+    ("The Friday talks on the weapons program were unproductive.", "The two ministers had constructive talks Friday on the weapons program.", True),
+    ("Relations between the two clubs were hostile.", "The two clubs enjoyed friendly relations.", True),
+    ("The talks were constructive.", "The talks were constructive and long.", False),
+    ("The talks were not productive.", "The talks were constructive.", False),  # negated: left to the negation rules
+])
+def test_the_same_thing_called_good_and_bad_conflicts(claim, source, conflict):
+    assert any(f.startswith("opposite") for f in conflicts(claim, source)) is conflict

@@ -180,6 +180,12 @@ def conflicts(claim: str, sentence: str, article_text: str = "") -> list[str]:
         found = _date_conflict(c, s) or _rank_conflict(c, s)
         if found:
             out.append(found)
+    # evaluation: the same thing called good in one and bad in the other ("unproductive talks" vs
+    # "constructive talks"), neither negated
+    if not negated and not any(f.startswith("opposite") for f in out):
+        found = _polarity_conflict(c, s)
+        if found:
+            out.append(found)
     # direction: the claim says one way (up/down), the sentence only the other, and neither is negated
     if not any(f.startswith("opposite") for f in out) and not negated:
         cd, sd = _directions(c), _directions(s)
@@ -382,6 +388,44 @@ def _rank_conflict(c, s) -> str | None:
 def _same_date(a: dict, b: dict) -> bool:
     """No part both dates state differs ('October 2020' vs 'Nov. 15, 2020' differ in the month)."""
     return all(a[k] == b[k] for k in a.keys() & b.keys())
+
+
+@lru_cache(maxsize=1)
+def _polarity_words() -> dict[str, str]:
+    out: dict[str, str] = {}
+    for line in (DATA / "polarity.txt").read_text(encoding="utf-8").splitlines():
+        if ":" in line and not line.startswith("#"):
+            way, words = line.split(":", 1)
+            for w in words.split():
+                out[w.lower()] = way.strip()
+    return out
+
+
+def _evaluated(doc) -> dict[str, set[str]]:
+    """noun lemma -> polarities of the adjectives said of it (attributive "constructive talks" or
+    predicative "the talks were unproductive"), skipping negated predicates."""
+    words = _polarity_words()
+    out: dict[str, set[str]] = {}
+    for t in doc:
+        way = words.get(t.lower_) if t.pos_ == "ADJ" else None
+        if not way:
+            continue
+        if t.dep_ == "amod" and t.head.pos_ in ("NOUN", "PROPN"):
+            out.setdefault(t.head.lemma_.lower(), set()).add(way)
+        elif t.dep_ in ("acomp", "attr") and not _negated(t.head):
+            subj = next((c for c in t.head.children if c.dep_ in ("nsubj", "nsubjpass")), None)
+            if subj is not None:
+                out.setdefault(subj.lemma_.lower(), set()).add(way)
+    return out
+
+
+def _polarity_conflict(c, s) -> str | None:
+    ce, se = _evaluated(c), _evaluated(s)
+    for noun, ways in ce.items():
+        other = se.get(noun)
+        if other and len(ways) == 1 and len(other) == 1 and ways != other:
+            return f"opposite: claim {next(iter(ways))} about '{noun}', source {next(iter(other))}"
+    return None
 
 
 @lru_cache(maxsize=1)
