@@ -7,6 +7,7 @@ indexed?" and `assistant sources` cheap without scanning every paragraph.
 """
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import logging
@@ -120,7 +121,13 @@ class ParagraphIndex:
     def __init__(self, settings: Settings, embedder: LocalEmbedding):
         self.settings = settings
         self.embedder = embedder
-        self.client = self._connect()
+        # Writers of one embedded index take turns across processes (issue 13: two first ingests at once
+        # let one read the other's half-made database as corrupt and move it aside). A server index is
+        # serialised by its server.
+        self.write_lock = _WriteLock(Path(settings.index_dir) / "write.lock") if not settings.chroma_url \
+            else contextlib.nullcontext()
+        with self.write_lock:
+            self.client = self._connect()
         self._open_collections()
         self.version = 0  # bumped on every write (registry cache)
         self._registry: tuple[tuple[int, int], dict] | None = None
@@ -187,7 +194,7 @@ class ParagraphIndex:
 
     def reset(self) -> None:
         """Drop both collections and start empty (used by reindex and after an incompatible index)."""
-        with self.lock:
+        with self.lock, self.write_lock:
             for c in (self.settings.collection, f"{self.settings.collection}-docs", f"{self.settings.collection}-log"):
                 try:
                     self.client.delete_collection(c)
@@ -258,13 +265,13 @@ class ParagraphIndex:
                 group, size = [], 0
         if group:
             written += self._write_group(group, progress)
-        with self.lock:
+        with self.lock, self.write_lock:
             self.keyword.maybe_compact()  # after the whole batch: a bulk ingest rebuilds once, not per group
         self.version += 1
         return written
 
     def _write_group(self, group: list[Article], progress: Callable[[int], None] | None) -> int:
-        with self.lock:
+        with self.lock, self.write_lock:
             return self._write_group_locked(group, progress)
 
     def _log_write(self, sources: list[str]) -> str:
@@ -306,7 +313,7 @@ class ParagraphIndex:
         return len(nodes)
 
     def remove(self, source: str) -> None:
-        with self.lock:
+        with self.lock, self.write_lock:
             self.keyword.ensure()
             current = self._registry is not None and self._registry[0] == self._registry_key()
             before = self._log_write([source])
@@ -760,6 +767,36 @@ class KeywordIndex:
             if s > 0 and (filters is None or filters.empty or filters.matches(self.delta[key[0]][key[1]][0].metadata)):
                 out.append((float(np.float32(s)), start + len(out), key))
         return out
+
+
+class _WriteLock:
+    """An exclusive lock on `<index_dir>/write.lock` (fcntl.flock) held while writing; re-entrant within a
+    thread, and released by the OS if the process dies, so a crash never leaves the index locked."""
+
+    def __init__(self, path: Path):
+        self.path = path
+        self._local = threading.local()
+
+    def __enter__(self):
+        depth = getattr(self._local, "depth", 0)
+        if depth == 0:
+            import fcntl
+
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+            fcntl.flock(fd, fcntl.LOCK_EX)
+            self._local.fd = fd
+        self._local.depth = depth + 1
+        return self
+
+    def __exit__(self, *exc):
+        self._local.depth -= 1
+        if self._local.depth == 0:
+            import fcntl
+
+            fcntl.flock(self._local.fd, fcntl.LOCK_UN)
+            os.close(self._local.fd)
+        return False
 
 
 _UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
