@@ -275,3 +275,17 @@ def test_no_object_is_a_negated_verb():
 ])
 def test_the_same_thing_called_good_and_bad_conflicts(claim, source, conflict):
     assert any(f.startswith("opposite") for f in conflicts(claim, source)) is conflict
+
+
+@pytest.mark.parametrize("claim,source,conflict", [
+    ("Fewer than 100 people attended the rally.", "Only about 80 people turned out for the rally.", False),
+    ("Nearly 1,000 homes were destroyed.", "About 990 homes were destroyed.", False),
+    ("More than 500 people attended.", "About 300 people attended.", True),
+    ("Apple reported revenue of $80 billion.", "Apple reported revenue of $90 billion.", True),
+])
+def test_hedged_amounts_conflict_only_when_no_value_fits_both(claim, source, conflict):
+    assert bool(conflicts(claim, source, source)) is conflict
+
+
+def test_a_hedged_amount_is_not_a_stated_one_for_support():
+    assert missing_amounts("Nearly 1.2 million hectares burned.", "More than 890,000 hectares burned.")

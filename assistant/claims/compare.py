@@ -113,10 +113,36 @@ def amounts(doc) -> list[Amount]:
     return out
 
 
+# Hedges on an amount, as the range of values they allow around the stated one.
+_HEDGES = ((re.compile(r"\b(?:fewer|less) than|\bunder\b|\bbelow\b|\bup to\b|\bat most\b"), (0.0, 1.0)),
+           (re.compile(r"\b(?:more|greater) than|\bover\b|\babove\b|\bat least\b"), (1.0, float("inf"))),
+           (re.compile(r"\bnearly\b|\balmost\b|\bjust under\b"), (0.85, 1.0)),
+           (re.compile(r"\babout\b|\baround\b|\broughly\b|\bsome\b|\bapproximately\b|\bestimated\b"),
+            (0.85, 1.15)))
+
+
+def _range(a: Amount) -> tuple[float, float]:
+    low = a.text.lower()
+    for pattern, (lo, hi) in _HEDGES:
+        if pattern.search(low):
+            return a.value * lo, a.value * hi
+    return a.value * 0.98, a.value * 1.02
+
+
 def _same_value(a: Amount, b: Amount) -> bool:
+    """The same stated value (what a support needs)."""
     if a.kind == "score":
         return a.value == b.value or a.value == tuple(reversed(b.value))  # "3-1" and "1-3" tell one result
     return abs(a.value - b.value) <= 0.02 * max(abs(a.value), abs(b.value), 1e-9)
+
+
+def _compatible(a: Amount, b: Amount) -> bool:
+    """One value can be true of both (what a contradiction must rule out): "fewer than 100" and "about 80"
+    agree; "$80 billion" and "$90 billion" do not."""
+    if a.kind == "score":
+        return _same_value(a, b)
+    (alo, ahi), (blo, bhi) = _range(a), _range(b)
+    return alo <= bhi and blo <= ahi
 
 
 def _svo(doc) -> list[tuple[str, str, str]]:
@@ -155,7 +181,7 @@ def conflicts(claim: str, sentence: str, article_text: str = "") -> list[str]:
     s_amounts = amounts(s)
     for a in amounts(c):
         rivals = [b for b in s_amounts if b.kind == a.kind and (a.anchor & b.anchor or a.kind == "score")]
-        if rivals and not any(_same_value(a, b) for b in s_amounts if b.kind == a.kind):
+        if rivals and not any(_compatible(a, b) for b in s_amounts if b.kind == a.kind):
             out.append(f"{a.kind}: claim '{a.text}' vs source '{rivals[0].text}'")
     # direction: the claim's word against its opposite, where the claim's own word is absent
     opp = _opposites()
