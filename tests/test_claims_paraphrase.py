@@ -10,6 +10,8 @@ ARTICLES = {
                  "consider its options.\n",
     "fed.txt": "Fed Lifts Rates Again\n\nThe Federal Reserve on Wednesday lifted its benchmark rate by 0.25 "
                "percentage point, its third increase this year.\n\nOfficials said inflation remained too high.\n",
+    "senate.txt": "Hearing on Farm Bill\n\nThe senator was absent from Tuesday's hearing on the farm bill, "
+                  "aides said.\n\nThe committee will vote on the bill next week.\n",
     "space.txt": "Rover Finds No Sign of Life\n\nThe mission team said the rover did not find any evidence of "
                  "life in the crater samples.\n\nMore samples will be studied next year.\n",
 }
@@ -29,6 +31,7 @@ def small(tmp_path_factory):
 @pytest.mark.parametrize("claim,source", [
     ("The Federal Reserve raised its benchmark rate by a quarter point.", "fed.txt"),
     ("The rover found no evidence of life in the crater samples.", "space.txt"),
+    ("The senator did not attend Tuesday's hearing on the farm bill.", "senate.txt"),
 ])
 def test_a_reworded_supported_claim_is_not_contradicted(small, claim, source):
     verdict = {v.source: v for v in small.check_claim(claim).verdicts}[source]

@@ -262,6 +262,11 @@ class ClaimChecker:
                                                self._speaks_in(part, sentence)):
             j = judge(dataclasses.replace(part, speaker=None), sentence, sim, stats=stats,
                       support_threshold=self.support_threshold, min_support_sim=self.min_support_sim)
+        if j.stance == "contradicts" and j.flags == ("negation: claim negates",) and \
+                not _negated_verb_in(part.content, sentence):
+            # "did not attend the hearing" vs "was absent from the hearing": the sentence never states the
+            # verb the claim denies, so the denial is not contradicted by it
+            return PairJudgment("not_mentioned", 0.0, j.relevance, "a denial the sentence does not address")
         if j.reason.startswith(("said by", "not said by")):
             return j  # someone else's words: the misattribution rule decides
         n_amounts = len(amounts_of(part.content))
@@ -321,6 +326,20 @@ def _term_stats(arts: list[_Article]) -> TermStats:
         for term, c in a.df.items():
             st.df[term] = st.df.get(term, 0) + c
     return st
+
+
+def _negated_verb_in(claim: str, sentence: str) -> bool:
+    """The verb the claim negates ("did not attend") occurs in the sentence, or the claim negates none
+    the parse can see (then the rules' reading stands)."""
+    from ..text.nlp import parse
+    from .compare import _negated
+
+    verbs = [t.lemma_.lower() for t in parse(claim) if t.pos_ in ("VERB", "AUX") and _negated(t)
+             and t.lemma_.lower() not in ("be", "have", "do")]
+    if not verbs:
+        return True
+    said = {t.lemma_.lower() for t in parse(sentence)}
+    return any(v in said for v in verbs)
 
 
 _YEAR = re.compile(r"\b(?:19|20)\d\d\b")
