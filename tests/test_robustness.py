@@ -15,7 +15,7 @@ from assistant import clean
 from assistant.config import MAX_K, Settings
 from assistant.errors import IndexStateError, QuestionError
 from assistant.ingest import discover, load_article, load_articles, sentence_spans, split_long
-from assistant.models import Article, DocumentMeta, Paragraph
+from assistant.models import Article, DocumentMeta
 
 ROOT = Path(__file__).resolve().parent.parent
 BODY = "The first real paragraph of the article says something about the {topic}.\n\nA second paragraph follows it.\n"
