@@ -416,15 +416,21 @@ def _same_date(a: dict, b: dict) -> bool:
     return all(a[k] == b[k] for k in a.keys() & b.keys())
 
 
-@lru_cache(maxsize=1)
-def _polarity_words() -> dict[str, str]:
+@lru_cache(maxsize=None)
+def _ways(name: str) -> dict[str, str]:
+    """A 'way: word word ...' lexicon of data/ (direction.txt: up/down; polarity.txt: positive/negative)
+    as word -> way."""
     out: dict[str, str] = {}
-    for line in (DATA / "polarity.txt").read_text(encoding="utf-8").splitlines():
+    for line in (DATA / name).read_text(encoding="utf-8").splitlines():
         if ":" in line and not line.startswith("#"):
             way, words = line.split(":", 1)
             for w in words.split():
                 out[w.lower()] = way.strip()
     return out
+
+
+def _polarity_words() -> dict[str, str]:
+    return _ways("polarity.txt")
 
 
 def _evaluated(doc) -> dict[str, set[str]]:
@@ -454,15 +460,8 @@ def _polarity_conflict(c, s) -> str | None:
     return None
 
 
-@lru_cache(maxsize=1)
 def _direction_words() -> dict[str, str]:
-    out: dict[str, str] = {}
-    for line in (DATA / "direction.txt").read_text(encoding="utf-8").splitlines():
-        if ":" in line and not line.startswith("#"):
-            way, words = line.split(":", 1)
-            for w in words.split():
-                out[w.lower()] = way.strip()
-    return out
+    return _ways("direction.txt")
 
 
 def _directions(doc) -> set[str]:
