@@ -635,7 +635,7 @@ def _parsed_attribution(c: str) -> ClaimPart | None:
     """What the patterns above miss, read off the parse: a speech verb at the root with a named subject
     of any length ("Mark Wolfe of the National Energy Assistance Directors Association said: ...",
     "Ullah's attorney Mark Schamel said, \"...\"")."""
-    from .text.annotate import SPEECH
+    from .text.annotate import SPEECH, _span_text
     from .text.nlp import parse
 
     doc = parse(c)
@@ -650,8 +650,6 @@ def _parsed_attribution(c: str) -> ClaimPart | None:
         return None  # something before the speaker ("In May, X said"): leave it to the whole-claim reading
     rest = c[root.idx + len(root.text):].lstrip(" ,:")
     rest = re.sub(r"^that\s+", "", rest)
-    from .text.annotate import _span_text
-
     speaker = _span_text(subj) if subj.pos_ == "PROPN" else left.text  # "Mark Wolfe of the ...": Wolfe
     key = _name_key(speaker)
     if len(rest.split()) < 3 or not key:

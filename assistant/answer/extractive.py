@@ -429,12 +429,10 @@ class ExtractiveAnswerer(AnswerEngine):
 
     def _chunks(self, st: AnswerStream, question: str, passages: list[Passage], note: str | None):
         sentences, scored, passages = self.extract(question, passages)
-        if any(addresses_assistant(p.text) for p in passages):
-            note = f"{note} {INJECTION_NOTE}" if note else INJECTION_NOTE
         lang = not_english(question, min_words=4)
-        if lang:
-            said = f"This question does not look like English ({lang}): {ENGLISH_ONLY}."
-            note = f"{note} {said}" if note else said
+        note = " ".join(filter(None, [
+            note, INJECTION_NOTE if any(addresses_assistant(p.text) for p in passages) else None,
+            f"This question does not look like English ({lang}): {ENGLISH_ONLY}." if lang else None])) or None
         checked = VerifiedAnswer(self.checker, passages)
         first = True
         for s in sentences:

@@ -90,6 +90,7 @@ def answer_features(q: Question, sents: list[_Sentence], passages: list[Passage]
     pred = [t for t in q.terms if t not in ent_terms and t not in _SAY_STEMS]
     nouns = list(dict.fromkeys(t for n in qi.nouns for t in content_terms(n)))
     ents_q = qi.entities
+    q_lemmas = _question_lemmas(q.text) if qi.wants else frozenset()
     where: dict[int, tuple] = {}  # passage index -> what every sentence of that passage is compared with
 
     def passage_view(i: int) -> tuple:
@@ -149,7 +150,7 @@ def answer_features(q: Question, sents: list[_Sentence], passages: list[Passage]
         else:
             f[19] = f[20] = 1.0
         if qi.wants and type_match:
-            f[22] = 1.0 if _attached(s.text, qi.wants, _question_lemmas(q.text)) else 0.0
+            f[22] = 1.0 if _attached(s.text, qi.wants, q_lemmas) else 0.0
         if qi.speaker:
             # only X's own words answer "what did X say": X by name, or an unresolved "he said" next to X
             s.eligible = sp_match or (s.speaker == "?" and qi.speaker in low_p)

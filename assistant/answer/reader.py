@@ -9,8 +9,9 @@ from typing import Callable
 import numpy as np
 
 from ..models import Passage
-from ..stance import person_names, speaker_of, split_sentences, strip_quotes
+from ..stance import person_names, speaker_of, split_sentences, strip_quotes, term_set
 from ..text import ArticleInfo, article_info
+from ..text.question import analyse_question
 from .question import Question
 
 log = logging.getLogger(__name__)
@@ -189,9 +190,6 @@ class ArticleReader:
         did Russia's foreign minister say ..." -> Lavrov's paragraphs): the question's words often match
         what others say about the person better than the person's own words. At most `max_spoken`, those
         sharing most words with the question first."""
-        from ..stance import term_set
-        from ..text.question import analyse_question
-
         qi = analyse_question(q.text)
         if not (qi.speaker or qi.speaker_words):
             return []

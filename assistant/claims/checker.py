@@ -33,8 +33,7 @@ from ..stance import (ClaimPart, PairJudgment, SpokenSentence, TermStats, conten
                       judge, term_set)
 from ..text import article_info, spoken_sentences
 from ..text.injection import addresses_assistant
-from .compare import _DESIGNATION, absent_names, conflicts, has_amounts, missing_amounts
-from .compare import amounts_of
+from .compare import _DESIGNATION, absent_names, amounts_of, conflicts, missing_amounts, negated_verb_in
 
 log = logging.getLogger(__name__)
 
@@ -263,7 +262,7 @@ class ClaimChecker:
             j = judge(dataclasses.replace(part, speaker=None), sentence, sim, stats=stats,
                       support_threshold=self.support_threshold, min_support_sim=self.min_support_sim)
         if j.stance == "contradicts" and j.flags == ("negation: claim negates",) and \
-                not _negated_verb_in(part.content, sentence):
+                not negated_verb_in(part.content, sentence):
             # "did not attend the hearing" vs "was absent from the hearing": the sentence never states the
             # verb the claim denies, so the denial is not contradicted by it
             return PairJudgment("not_mentioned", 0.0, j.relevance, "a denial the sentence does not address")
@@ -279,9 +278,9 @@ class ClaimChecker:
             # and a date the sentence leaves out may be in its article (checked by absent_names)
             j = PairJudgment("supports", min(1.0, 0.3 + boosted * 0.75), boosted,
                              f"same meaning and amounts (similarity {sim:.2f})")
-        elif j.reason == "the claim's numbers are not in this sentence" and not has_amounts(part.content) and \
+        elif j.reason == "the claim's numbers are not in this sentence" and not n_amounts and \
                 j.relevance >= self.support_threshold and sim >= self.min_support_sim and \
-                _years_stated(part.content, context, art):
+                _years_stated(part.content, context, art, article_text):
             # the only digits are a year ("the 2024 Olympics") that the sentence before, the headline or
             # the dateline gives: the sentence need not repeat it
             j = PairJudgment("supports", min(1.0, 0.3 + j.relevance * 0.75), j.relevance,
@@ -328,42 +327,28 @@ def _term_stats(arts: list[_Article]) -> TermStats:
     return st
 
 
-def _negated_verb_in(claim: str, sentence: str) -> bool:
-    """The verb the claim negates ("did not attend") occurs in the sentence, or the claim negates none
-    the parse can see (then the rules' reading stands)."""
-    from ..text.nlp import parse
-    from .compare import _negated
-
-    verbs = [t.lemma_.lower() for t in parse(claim) if t.pos_ in ("VERB", "AUX") and _negated(t)
-             and t.lemma_.lower() not in ("be", "have", "do")]
-    if not verbs:
-        return True
-    said = {t.lemma_.lower() for t in parse(sentence)}
-    return any(v in said for v in verbs)
-
-
 _YEAR = re.compile(r"\b(?:19|20)\d\d\b")
 
 
-def _years_stated(claim: str, paragraph: str, art: _Article) -> bool:
+def _years_stated(claim: str, paragraph: str, art: _Article, article_text: str) -> bool:
     """Every year the claim gives is in `paragraph` (the sentence before) or the headline/date, or is
-    the only year the article mentions; and the claim has no digits besides years."""
+    the only year the article (`article_text`, art.text()) mentions; and the claim has no digits besides
+    years."""
     years = set(_YEAR.findall(claim))
     rest = _YEAR.sub("", claim)
-    text = art.text().lower()
+    text = article_text.lower()
     for m in _DESIGNATION.finditer(rest):  # "COVID-19" as its article writes it is a name, not a number
         if m.group(0).lower() in text:
             rest = rest.replace(m.group(0), "")
     if not years or re.search(r"\d", rest):
         return False
     near = set(_YEAR.findall(" ".join([paragraph, art.info.title or "", art.info.date or ""])))
-    return years <= near or set(_YEAR.findall(art.text())) == years
+    return years <= near or set(_YEAR.findall(article_text)) == years
 
 
 def _dated_elsewhere(claim: str, sentence: str) -> bool:
     """The sentence dates what it reports with a year the claim does not state."""
-    years = set(re.findall(r"\b(?:19|20)\d\d\b", sentence))
-    return bool(years - set(re.findall(r"\b(?:19|20)\d\d\b", claim)))
+    return bool(set(_YEAR.findall(sentence)) - set(_YEAR.findall(claim)))
 
 
 def _silent(info: SourceInfo, part: str, reason: str) -> SourceVerdict:

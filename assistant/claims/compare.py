@@ -352,29 +352,36 @@ def _date_value(text: str) -> dict[str, int]:
 
 
 @dataclass(frozen=True)
-class _Date:
-    value: dict
+class _Slotted:
+    """A date or rank with the words it belongs to."""
+    value: object
     text: str
     anchor: frozenset[str]
 
 
-def _dates(doc) -> list[_Date]:
+def _dates(doc) -> list[_Slotted]:
     out = []
     for e in doc.ents:
         if e.label_ == "DATE":
             v = _date_value(e.text)
             if v:
-                out.append(_Date(v, e.text, _anchor(e)))
+                out.append(_Slotted(v, e.text, _anchor(e)))
     return out
 
 
-def _date_conflict(c, s) -> str | None:
-    c_dates, s_dates = _dates(c), _dates(s)
-    for a in c_dates:
-        rivals = [b for b in s_dates if a.anchor & b.anchor or (len(c_dates) == 1 and len(s_dates) == 1)]
-        if rivals and not any(_same_date(a.value, b.value) for b in rivals):
-            return f"date: claim '{a.text}' vs source '{rivals[0].text}'"
+def _slot_conflict(kind: str, claim_items: list[_Slotted], source_items: list[_Slotted], same) -> str | None:
+    """A claim item (date, rank) against the source's items in the same slot - a shared governing word,
+    or the only one of each - none of which has a value `same` accepts."""
+    lone = len(claim_items) == 1 and len(source_items) == 1
+    for a in claim_items:
+        rivals = [b for b in source_items if a.anchor & b.anchor or lone]
+        if rivals and not any(same(a.value, b.value) for b in rivals):
+            return f"{kind}: claim '{a.text}' vs source '{rivals[0].text}'"
     return None
+
+
+def _date_conflict(c, s) -> str | None:
+    return _slot_conflict("date", _dates(c), _dates(s), _same_date)
 
 
 def date_conflict(claim: str, sentence: str) -> str | None:
@@ -388,7 +395,7 @@ _ORDINALS = {w: i + 1 for i, w in enumerate((
     "fourteenth fifteenth sixteenth seventeenth eighteenth nineteenth twentieth").split())}
 
 
-def _ranks(doc) -> list[tuple[int, str, frozenset[str]]]:
+def _ranks(doc) -> list[_Slotted]:
     out = []
     for e in doc.ents:
         if e.label_ != "ORDINAL":
@@ -397,18 +404,13 @@ def _ranks(doc) -> list[tuple[int, str, frozenset[str]]]:
         m = re.search(r"\d+", low)
         v = int(m.group(0)) if m else _ORDINALS.get(low.split()[-1])
         if v:
-            out.append((v, e.text, _anchor(e)))
+            out.append(_Slotted(v, e.text, _anchor(e)))
     return out
 
 
 def _rank_conflict(c, s) -> str | None:
     """A place in an order ("finished fourth") against another in the same slot, or the only one of each."""
-    cr, sr = _ranks(c), _ranks(s)
-    for v, text, anchor in cr:
-        rivals = [x for x in sr if anchor & x[2] or (len(cr) == 1 and len(sr) == 1)]
-        if rivals and not any(v == x[0] for x in rivals):
-            return f"rank: claim '{text}' vs source '{rivals[0][1]}'"
-    return None
+    return _slot_conflict("rank", _ranks(c), _ranks(s), lambda a, b: a == b)
 
 
 def _same_date(a: dict, b: dict) -> bool:
@@ -429,14 +431,10 @@ def _ways(name: str) -> dict[str, str]:
     return out
 
 
-def _polarity_words() -> dict[str, str]:
-    return _ways("polarity.txt")
-
-
 def _evaluated(doc) -> dict[str, set[str]]:
     """noun lemma -> polarities of the adjectives said of it (attributive "constructive talks" or
     predicative "the talks were unproductive"), skipping negated predicates."""
-    words = _polarity_words()
+    words = _ways("polarity.txt")
     out: dict[str, set[str]] = {}
     for t in doc:
         way = words.get(t.lower_) if t.pos_ == "ADJ" else None
@@ -460,14 +458,10 @@ def _polarity_conflict(c, s) -> str | None:
     return None
 
 
-def _direction_words() -> dict[str, str]:
-    return _ways("direction.txt")
-
-
 def _directions(doc) -> set[str]:
     """'up'/'down' of the direction words a text uses (verbs, comparatives, 'up from'); a negated one
     ('did not rise') is left out."""
-    words = _direction_words()
+    words = _ways("direction.txt")
     out = set()
     for t in doc:
         if t.pos_ not in ("VERB", "ADJ", "ADV", "ADP", "NOUN"):
@@ -518,6 +512,17 @@ def _negated(verb) -> bool:
                for c in verb.children)
 
 
+def negated_verb_in(claim: str, sentence: str) -> bool:
+    """The verb the claim negates ("did not attend") occurs in the sentence, or the claim negates none
+    the parse can see."""
+    verbs = [t.lemma_.lower() for t in parse(claim) if t.pos_ in ("VERB", "AUX") and _negated(t)
+             and t.lemma_.lower() not in ("be", "have", "do")]
+    if not verbs:
+        return True
+    said = {t.lemma_.lower() for t in parse(sentence)}
+    return any(v in said for v in verbs)
+
+
 def _same_name(a: str, b: str) -> bool:
     a, b = a.lower(), b.lower()
     return a == b or a in b or b in a
@@ -561,10 +566,6 @@ def missing_amounts(claim: str, sentence: str) -> list[str]:
             continue
         out.append(a.text)
     return out
-
-
-def has_amounts(text: str) -> bool:
-    return bool(amounts(parse(text)))
 
 
 def amounts_of(text: str) -> list[Amount]:
