@@ -79,7 +79,13 @@ class Settings(BaseSettings):
     llm_temperature: float = Field(0.0, description="Sampling temperature for the LLM.")
 
     # --- chat UI
-    feedback_db: Path = Field(PROJECT_ROOT / "indexes" / "feedback.sqlite3", description="Thumbs up/down store.")
+    database_url: str | None = Field(
+        None, description="SQLAlchemy async URL of the chat history (conversations, their citations, thumbs "
+        "up/down), e.g. postgresql+asyncpg://user:pass@db/newsdesk for a shared deployment; unset = the SQLite "
+        "file <index_dir>/chat.sqlite3.")
+    chat_files_dir: Path | None = Field(
+        None, description="Folder of the stored citation panels of past conversations (one server's disk; "
+        "share it between servers of one deployment); unset = <index_dir>/chat_files.")
     auth_password: str | None = Field(None, description="If set, the chat UI asks for this password.")
     auth_header: str | None = Field(None, description="If set, trust this request header as the user name.")
 

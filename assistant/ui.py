@@ -14,8 +14,10 @@ from outside the machine: Chainlit's CDN fonts and KaTeX stylesheet are dropped 
 from __future__ import annotations
 
 import asyncio
+import getpass
 import hashlib
 import hmac
+import json
 import logging
 import os
 import re
@@ -28,6 +30,7 @@ from dataclasses import replace
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, Iterable
+from urllib.parse import quote
 
 # `chainlit run assistant/ui.py` puts assistant/ (not the project root) on sys.path.
 _ROOT = Path(__file__).resolve().parent.parent
@@ -36,11 +39,12 @@ if str(_ROOT) not in sys.path:
 
 import chainlit as cl  # noqa: E402
 from chainlit.config import ChainlitConfig, config as cl_config  # noqa: E402
+from chainlit.data.storage_clients.base import BaseStorageClient  # noqa: E402
 from chainlit.input_widget import DatePicker, MultiSelect, Select, Slider  # noqa: E402
 
 from assistant.config import configure_offline_runtime, get_settings  # noqa: E402
 from assistant.errors import AssistantError  # noqa: E402
-from assistant.feedback import FeedbackDataLayer, FeedbackStore  # noqa: E402
+from assistant.feedback import database_url, plain_text  # noqa: E402
 from assistant.models import UNKNOWN_OUTLET, Answer, Citation, ClaimCheck, Passage  # noqa: E402
 
 log = logging.getLogger("assistant.ui")
@@ -78,29 +82,185 @@ if cl_config.run.module_name:
     _start_build()
 
 
-# ---------------------------------------------------------------- authentication (optional)
-if SETTINGS.auth_password or SETTINGS.auth_header:
-    # Chainlit signs its session tokens with this secret; a per-process one means a restart logs users out.
-    os.environ.setdefault("CHAINLIT_AUTH_SECRET", secrets.token_urlsafe(48))
+# ---------------------------------------------------------------- who is chatting
+# Chainlit keeps a conversation history only for a signed-in user. Three ways in, first match wins:
+# ASSISTANT_AUTH_PASSWORD (any user name + the shared password: each name has its own history),
+# ASSISTANT_AUTH_HEADER (a proxy's user header), or, when the server listens on this machine only, the local
+# user signed in without a form (one person's own laptop: `make run`, chats there after a reload or restart).
+_LOOPBACK = {"127.0.0.1", "localhost", "::1"}
 
-if SETTINGS.auth_password:
+
+def local_user_name() -> str:
+    try:
+        return getpass.getuser() or "newsdesk"
+    except Exception:  # no login name (some containers)
+        return "newsdesk"
+
+
+def auth_mode(settings=SETTINGS, host: str | None = None) -> str | None:
+    """'password', 'header', 'local' or None (nobody signed in: answers and ratings, no history)."""
+    if settings.auth_password:
+        return "password"
+    if settings.auth_header:
+        return "header"
+    host = host if host is not None else os.environ.get("CHAINLIT_HOST", "127.0.0.1")
+    return "local" if host in _LOOPBACK else None
+
+
+AUTH_MODE = auth_mode()
+if AUTH_MODE:
+    # Chainlit signs its session tokens with this secret; a per-process one means a restart logs users out
+    # (the local user is signed in again without noticing).
+    os.environ.setdefault("CHAINLIT_AUTH_SECRET", secrets.token_urlsafe(48))
+elif cl_config.run.module_name:
+    log.warning("Listening beyond this machine with no sign-in: conversations are not kept. Set "
+                "ASSISTANT_AUTH_PASSWORD (or ASSISTANT_AUTH_HEADER behind an authenticating proxy).")
+
+if AUTH_MODE == "password":
     @cl.password_auth_callback
     async def _password_auth(username: str, password: str):
         if username.strip() and hmac.compare_digest(password.encode(), SETTINGS.auth_password.encode()):
             return cl.User(identifier=username.strip(), metadata={"provider": "password"})
         return None
 
-if SETTINGS.auth_header:
+elif AUTH_MODE == "header":
     @cl.header_auth_callback
     async def _header_auth(headers):
         user = (headers.get(SETTINGS.auth_header) or "").strip()
         return cl.User(identifier=user, metadata={"provider": "header"}) if user else None
 
+elif AUTH_MODE == "local":
+    @cl.header_auth_callback
+    async def _local_auth(headers):
+        # Chainlit's page asks /auth/header by itself: no sign-in form for the only user of this machine.
+        return cl.User(identifier=local_user_name(), metadata={"provider": "local"})
 
-# ---------------------------------------------------------------- feedback
+
+# ---------------------------------------------------------------- conversations, citations, ratings
+def chat_files_dir(settings=SETTINGS) -> Path:
+    return Path(settings.chat_files_dir or Path(settings.index_dir) / "chat_files")
+
+
+# The tables Chainlit 2.12's SQLAlchemyDataLayer reads and writes (chainlit/data/sql_alchemy.py: it inserts
+# every non-empty key of a step, element or feedback dict as a column, e.g. a step's "autoCollapse" and
+# "modes", which its documented PostgreSQL schema lacks). Chainlit creates none of them. Types per dialect:
+# SQLite stores JSON and lists as text; PostgreSQL gets the documented UUID/JSONB/TEXT[] types.
+_CHAT_SCHEMA = """
+CREATE TABLE IF NOT EXISTS users (
+    "id" {uuid} PRIMARY KEY, "identifier" TEXT NOT NULL UNIQUE, "metadata" {json} NOT NULL, "createdAt" TEXT);
+CREATE TABLE IF NOT EXISTS threads (
+    "id" {uuid} PRIMARY KEY, "createdAt" TEXT, "name" TEXT, "userId" {uuid}, "userIdentifier" TEXT,
+    "tags" {array}, "metadata" {json}, FOREIGN KEY ("userId") REFERENCES users("id") ON DELETE CASCADE);
+CREATE TABLE IF NOT EXISTS steps (
+    "id" {uuid} PRIMARY KEY, "name" TEXT NOT NULL, "type" TEXT NOT NULL, "threadId" {uuid} NOT NULL,
+    "parentId" {uuid}, "streaming" BOOLEAN NOT NULL, "waitForAnswer" BOOLEAN, "isError" BOOLEAN,
+    "metadata" {json}, "tags" {array}, "input" TEXT, "output" TEXT, "createdAt" TEXT, "command" TEXT,
+    "modes" {json}, "start" TEXT, "end" TEXT, "generation" {json}, "showInput" TEXT, "language" TEXT,
+    "indent" INT, "defaultOpen" BOOLEAN, "autoCollapse" BOOLEAN,
+    FOREIGN KEY ("threadId") REFERENCES threads("id") ON DELETE CASCADE);
+CREATE TABLE IF NOT EXISTS elements (
+    "id" {uuid} PRIMARY KEY, "threadId" {uuid}, "type" TEXT, "url" TEXT, "chainlitKey" TEXT, "name" TEXT NOT NULL,
+    "display" TEXT, "objectKey" TEXT, "size" TEXT, "page" INT, "language" TEXT, "forId" {uuid}, "mime" TEXT,
+    "props" {json}, "autoPlay" BOOLEAN, "playerConfig" {json},
+    FOREIGN KEY ("threadId") REFERENCES threads("id") ON DELETE CASCADE);
+CREATE TABLE IF NOT EXISTS feedbacks (
+    "id" {uuid} PRIMARY KEY, "forId" {uuid} NOT NULL, "threadId" {uuid}, "value" INT NOT NULL, "comment" TEXT,
+    FOREIGN KEY ("threadId") REFERENCES threads("id") ON DELETE CASCADE);
+CREATE INDEX IF NOT EXISTS steps_thread ON steps("threadId");
+CREATE INDEX IF NOT EXISTS elements_thread ON elements("threadId");
+CREATE INDEX IF NOT EXISTS feedbacks_for ON feedbacks("forId");
+"""
+_TYPES = {"postgresql": {"uuid": "UUID", "json": "JSONB", "array": "TEXT[]"}}
+
+
+def chat_schema(dialect: str) -> list[str]:
+    sql = _CHAT_SCHEMA.format(**_TYPES.get(dialect, {"uuid": "TEXT", "json": "TEXT", "array": "TEXT"}))
+    return [stmt.strip() for stmt in sql.split(";") if stmt.strip()]
+
+
+def create_chat_tables(url: str) -> None:
+    """Create the tables if missing (idempotent). Runs on its own event loop in a worker thread, because
+    Chainlit asks for the data layer from synchronous code, sometimes inside its running loop."""
+    from sqlalchemy import text
+    from sqlalchemy.ext.asyncio import create_async_engine
+
+    async def create():
+        engine = create_async_engine(url)
+        try:
+            async with engine.begin() as conn:
+                if engine.dialect.name == "sqlite":  # readers do not wait for the writer
+                    await conn.exec_driver_sql("PRAGMA journal_mode=WAL")
+                for stmt in chat_schema(engine.dialect.name):
+                    await conn.execute(text(stmt))
+        finally:
+            await engine.dispose()
+
+    with ThreadPoolExecutor(max_workers=1) as ex:
+        ex.submit(asyncio.run, create()).result()
+
+
+class LocalStorageClient(BaseStorageClient):
+    """Chainlit's data layer keeps an element (here: a citation's side panel) only through a storage client,
+    and Chainlit ships clients for S3, Azure and Google Cloud only. This one writes each element to a local
+    folder, read back through /newsdesk/chat-files/ by the user who owns it, so the citations of an earlier
+    conversation open offline."""
+
+    prefix = "/newsdesk/chat-files/"
+
+    def __init__(self, root: Path):
+        self.root = Path(root)
+
+    @staticmethod
+    def _parts(object_key: str) -> list[str]:
+        # Chainlit's keys are "<user id>/<element id>/<element name>": names like "[1]" are quoted, and no
+        # part can climb out of the folder.
+        return [quote(p, safe="") for p in object_key.split("/") if p not in ("", ".", "..")]
+
+    def path(self, object_key: str) -> Path:
+        return self.root.joinpath(*self._parts(object_key))
+
+    def url(self, object_key: str) -> str:
+        return self.prefix + "/".join(self._parts(object_key))  # the route gets the key unquoted
+
+    async def upload_file(self, object_key: str, data, mime: str = "application/octet-stream",
+                          overwrite: bool = True, content_disposition: str | None = None) -> dict[str, Any]:
+        path = self.path(object_key)
+        if overwrite or not path.exists():
+            raw = data.encode("utf-8") if isinstance(data, str) else bytes(data)
+
+            def write():
+                path.parent.mkdir(parents=True, exist_ok=True)
+                tmp = path.with_name(path.name + ".part")
+                tmp.write_bytes(raw)
+                tmp.replace(path)  # a reader never sees half a panel
+
+            await asyncio.to_thread(write)
+        return {"object_key": object_key, "url": self.url(object_key)}
+
+    async def delete_file(self, object_key: str) -> bool:
+        path = self.path(object_key)
+        await asyncio.to_thread(path.unlink, missing_ok=True)
+        return True
+
+    async def get_read_url(self, object_key: str) -> str:
+        return self.url(object_key)
+
+    async def close(self) -> None:
+        return None
+
+
+_storage = LocalStorageClient(chat_files_dir())
+
+
 @cl.data_layer
 def _data_layer():
-    return FeedbackDataLayer(FeedbackStore(SETTINGS.feedback_db))
+    from chainlit.data.sql_alchemy import SQLAlchemyDataLayer
+
+    url = database_url(SETTINGS)
+    create_chat_tables(url)
+    # SQLite: wait for a busy writer instead of failing (Chainlit writes steps and elements from parallel tasks).
+    connect_args = {"timeout": 30} if url.startswith("sqlite") else None
+    return SQLAlchemyDataLayer(url, connect_args=connect_args, storage_provider=_storage)
 
 
 # ---------------------------------------------------------------- rendering helpers (pure functions)
@@ -270,7 +430,8 @@ async def citation_elements(citations: Iterable[Citation], answer_text: str = ""
     return elements
 
 
-def answer_markdown(ans: Answer, filters: str | None = None) -> str:
+def answer_markdown(ans: Answer, filters: str | None = None, sources: bool = True) -> str:
+    """The reply as shown; `sources=False` leaves out the Sources list (the copy has footnotes instead)."""
     text = escape_keep_markers(ans.text)
     extra = []
     if filters:  # first, so the reader knows what was searched before reading the answer
@@ -287,7 +448,7 @@ def answer_markdown(ans: Answer, filters: str | None = None) -> str:
         extra.append("**Possibly related paragraphs** (not an answer)\n\n" + "\n".join(
             f"- [{i}] {md_escape(outlet_name(p))}, “{md_escape(p.title)}” ¶{p.paragraph}"
             for i, p in enumerate(ans.related, 1)))
-    if ans.citations:
+    if ans.citations and sources:
         extra.append(sources_block(ans.citations))
     if ans.dropped:
         n = len(ans.dropped)
@@ -300,6 +461,32 @@ def answer_citations(ans: Answer) -> list[Citation]:
         return list(ans.citations)
     # An abstention lists related paragraphs; make them clickable the same way.
     return [Citation(i, p, "") for i, p in enumerate(ans.related, 1)]
+
+
+def footnote(c: Citation) -> str:
+    """[n] Outlet, “Headline”, paragraph N, date, link: one source of a copied answer, as plain text."""
+    p = c.passage
+    bits = [outlet_name(p), f"“{' '.join(p.title.split())}”", f"paragraph {p.paragraph}"]
+    bits += [x for x in (p.date and p.date[:10], _safe_url(p.url)) if x]
+    return f"[{c.number}] " + ", ".join(bits)
+
+
+def copy_text(markdown: str, citations: Iterable[Citation] = ()) -> str:
+    """What the copy button puts on the clipboard: the reply as read (no Markdown escapes or markers) and
+    its sources as footnotes."""
+    notes = [footnote(c) for c in citations]
+    return plain_text(markdown).strip() + ("\n\nSources\n" + "\n".join(notes) if notes else "")
+
+
+def previews(citations: Iterable[Citation], cited: bool = True) -> dict[str, str]:
+    """The tooltip of each [n] marker: where it comes from and the cited sentence (a related paragraph's
+    opening when nothing was cited)."""
+    out = {}
+    for c in citations:
+        p = c.passage
+        quote = " ".join((c.quote if cited and c.quote else p.text).split())
+        out[str(c.number)] = f"{outlet_name(p)}, ¶{p.paragraph}: “{_short(quote, 300)}”"
+    return out
 
 
 _WORDS = re.compile(r"[^\W_]+")
@@ -471,17 +658,24 @@ async def _new_chat(filters: dict[str, Any]):
                                             **{k: v for k, v in filters.items() if k in _SEARCH_FILTERS and v}))
 
 
-async def _send_settings(a) -> None:
+async def _send_settings(a, filters: dict[str, Any] | None = None) -> None:
+    """The settings panel; a resumed conversation's panel shows the filters it was restored with."""
+    filters = filters or {}
     facts = corpus_facts(await asyncio.to_thread(a.sources))
     engines = ["extractive", "llm"] if a.settings.uses_llm else ["extractive"]
+    dates = (filters.get("date_from"), filters.get("date_to"))
     await cl.ChatSettings([
-        MultiSelect(id="outlet", label="Only these outlets", values=facts["outlets"], initial=[],
+        MultiSelect(id="outlet", label="Only these outlets", values=facts["outlets"],
+                    initial=[o for o in filters.get("outlet") or [] if o in facts["outlets"]],
                     description="Leave empty to search every outlet."),
         DatePicker(id="dates", label="Published between", mode="range",
+                   initial=dates if dates[0] and dates[1] else None,
                    description=f"Articles with no known date ({facts['undated']} of {facts['articles']}) "
                                "are left out when a range is set."),
-        Slider(id="k", label="Number of sources", initial=a.settings.answer_k, min=1, max=10, step=1),
-        Select(id="engine", label="Answer engine", values=engines, initial_value=engines[-1],
+        Slider(id="k", label="Number of sources", initial=int(filters.get("k") or min(a.settings.answer_k, 10)),
+               min=1, max=10, step=1),
+        Select(id="engine", label="Answer engine", values=engines,
+               initial_value=filters.get("engine") if filters.get("engine") in engines else engines[-1],
                description=("Extractive quotes the sources word for word; LLM writes a summary checked "
                             "against them." if a.settings.uses_llm else
                             "Extractive (offline). Set ASSISTANT_LLM_PROVIDER to add an LLM.")),
@@ -628,7 +822,8 @@ def _install_offline_page() -> None:
     server.get_html_template = get_html_template  # `serve` looks the name up at each request
 
     from chainlit.auth import get_current_user
-    from fastapi import Depends
+    from fastapi import Depends, HTTPException
+    from fastapi.responses import FileResponse
 
     async def welcome(current_user=Depends(get_current_user)):
         # Read by public/newsdesk.js for the welcome line under the logo (behind the sign-in when one is set).
@@ -636,10 +831,43 @@ def _install_offline_page() -> None:
         return {"collection": collection_summary(corpus_facts(await asyncio.to_thread(a.sources))),
                 "engine": "llm" if SETTINGS.uses_llm else "extractive"}
 
+    async def chat_file(key: str, current_user=Depends(get_current_user)):
+        # A stored citation panel of an earlier conversation, to its owner only: Chainlit's object keys
+        # start with the id of the user whose thread it is.
+        if current_user is None or getattr(current_user, "id", None) != key.split("/", 1)[0]:
+            raise HTTPException(status_code=404)
+        path = _storage.path(key)
+        if not path.is_file():
+            raise HTTPException(status_code=404)
+        # Always text: a stored element is never rendered by the browser as a page of this site.
+        return FileResponse(path, media_type="text/plain; charset=utf-8",
+                            headers={"X-Content-Type-Options": "nosniff", "Cache-Control": "private, no-cache"})
+
+    async def message_info(step_id: str, current_user=Depends(get_current_user)):
+        # public/newsdesk.js: the copy with footnotes and the marker tooltips of one reply, live or resumed.
+        from chainlit.auth import require_login
+        from chainlit.data import get_data_layer
+
+        layer = get_data_layer()
+        step = await layer.get_step(step_id) if layer else None
+        if not step:
+            raise HTTPException(status_code=404)
+        if require_login():
+            try:
+                owner = await layer.get_thread_author(step["threadId"])
+            except ValueError:
+                owner = None
+            if current_user is None or owner != current_user.identifier:
+                raise HTTPException(status_code=404)
+        meta = _step_meta(step)
+        return {"plain": meta.get("plain"), "previews": meta.get("previews") or {}}
+
     server.app.add_api_route("/newsdesk/welcome", welcome, methods=["GET"])
-    # Before Chainlit's catch-all page route, which would answer this path with the page.
+    server.app.add_api_route(LocalStorageClient.prefix + "{key:path}", chat_file, methods=["GET"])
+    server.app.add_api_route("/newsdesk/message/{step_id}", message_info, methods=["GET"])
+    # Before Chainlit's catch-all page route, which would answer these paths with the page.
     routes = server.app.router.routes
-    routes.insert(0, routes.pop())
+    routes[:0] = [routes.pop() for _ in range(3)]
 
 
 _install_offline_page()
@@ -651,16 +879,45 @@ async def on_chat_start():
     a = await get_assistant()
     await _new_chat({"k": a.settings.answer_k})
     await _send_settings(a)
+    await _set_commands()
+    for notice in a.notices:
+        await cl.Message(content=f"**Note:** {md_escape(notice)}", author="Newsdesk").send()
+    # No welcome message: any message hides the starters. The welcome line under the logo comes from
+    # /newsdesk/welcome (public/newsdesk.js).
+
+
+async def _set_commands() -> None:
     # Only `check` is a command: a "/sources" typed in full is sent by one Enter (as a command, the menu
     # took the first Enter), and the "Tools" menu does not open on a single item.
     await cl.context.emitter.set_commands([
         {"id": "check", "icon": "scale", "description": "Check a claim against every source",
          "button": True, "persistent": False},
     ])
-    for notice in a.notices:
-        await cl.Message(content=f"**Note:** {md_escape(notice)}", author="Newsdesk").send()
-    # No welcome message: any message hides the starters. The welcome line under the logo comes from
-    # /newsdesk/welcome (public/newsdesk.js).
+
+
+def _step_meta(step) -> dict:
+    raw = step.get("metadata")
+    if isinstance(raw, str):
+        try:
+            raw = json.loads(raw)
+        except ValueError:
+            raw = None
+    return raw if isinstance(raw, dict) else {}
+
+
+@cl.on_chat_resume
+async def on_chat_resume(thread):
+    """An earlier conversation, opened from the history: Chainlit shows its messages and their stored
+    citation panels; this restores the filters (kept in the thread's metadata with the user session) and
+    the conversation the next follow-up question is rewritten against."""
+    a = await get_assistant()
+    filters = cl.user_session.get("filters") or {"k": a.settings.answer_k}
+    await _new_chat(filters)
+    asked = [m["standalone"] for m in map(_step_meta, thread.get("steps") or []) if m.get("standalone")]
+    # ChatSession offers no public way to seed its history; the rewrite reads only these questions.
+    cl.user_session.get("chat")._standalone = asked
+    await _send_settings(a, filters)
+    await _set_commands()
 
 
 @cl.on_settings_update
@@ -743,9 +1000,17 @@ async def handle_question(question: str) -> None:
     await _stream(stream, msg)
     t2 = time.perf_counter()
     ans: Answer = stream.answer
-    msg.content = answer_markdown(ans, await _filter_line())
-    msg.elements = await citation_elements(answer_citations(ans), ans.text if ans.answered else "",
-                                           cited=bool(ans.citations))
+    filters = await _filter_line()
+    msg.content = answer_markdown(ans, filters)
+    cits = answer_citations(ans)
+    msg.elements = await citation_elements(cits, ans.text if ans.answered else "", cited=bool(ans.citations))
+    # Kept with the message by the data layer: the copy (sources as footnotes), the marker tooltips, the
+    # filters for the ratings report, and the stand-alone question for follow-ups after a resume.
+    msg.metadata = {
+        "plain": copy_text(answer_markdown(ans, filters, sources=False), ans.citations) if ans.citations
+        else copy_text(msg.content),
+        "filters": plain_text(filters), "previews": previews(cits, cited=bool(ans.citations)),
+        "standalone": ans.standalone_question or ans.question}
     t3 = time.perf_counter()
     await msg.update()
     log.info("answer timing: retrieve %.3f s, stream %.3f s, elements %.3f s, update %.3f s",
@@ -771,8 +1036,11 @@ async def handle_check(claim: str) -> None:
                         part_verdicts=tuple((p, tuple(v for v in vs if v.source in keep))
                                             for p, vs in check.part_verdicts))
         summary = verdict_summary(check.verdicts)
-    content, cits = claim_markdown(check, await _filter_line(), summary)
-    await cl.Message(content=content, elements=await citation_elements(cits), author="Newsdesk").send()
+    filters_line = await _filter_line()
+    content, cits = claim_markdown(check, filters_line, summary)
+    await cl.Message(content=content, elements=await citation_elements(cits), author="Newsdesk",
+                     metadata={"plain": copy_text(content, cits), "filters": plain_text(filters_line),
+                               "previews": previews(cits)}).send()
 
 
 async def handle_sources() -> None:

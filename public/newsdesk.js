@@ -89,12 +89,97 @@
     else screen.insertBefore(box, screen.firstChild);
   }
 
+  // 3. What the server keeps with each reply (/newsdesk/message/<id>, from the data layer, so a resumed
+  // conversation has it too): the copy with footnotes and the marker tooltips.
+  var infos = {};
+  function stepId(node) {
+    var step = node && node.closest && node.closest('[id^="step-"]');
+    return step ? step.id.slice(5) : null;
+  }
+  function messageInfo(id) {
+    if (!infos[id]) {
+      infos[id] = fetch("/newsdesk/message/" + encodeURIComponent(id), { credentials: "same-origin" })
+        .then(function (r) { return r.ok ? r.json() : null; })
+        .catch(function () { return null; })
+        .then(function (data) { if (!data) delete infos[id]; return data; });  // retried: not stored yet
+    }
+    return infos[id];
+  }
+
+  // Hovering a marker previews the cited sentence (a title: the browser's own tooltip, text only).
+  document.addEventListener("mouseover", function (e) {
+    var link = e.target && e.target.closest && e.target.closest("a.element-link");
+    if (!link || link.hasAttribute("title")) return;
+    var id = stepId(link);
+    var n = (link.textContent || "").replace(/[^0-9]/g, "");
+    if (!id || !n) return;
+    messageInfo(id).then(function (data) {
+      var text = data && data.previews && data.previews[n];
+      if (text) link.setAttribute("title", text);
+    });
+  }, true);
+
+  // Copying a reply: Chainlit's copy button puts the raw Markdown on the clipboard (every punctuation mark
+  // of an article escaped, "\(" "\-"); Newsdesk's copy is the text as read with the sources as footnotes.
+  // The rendered HTML goes along, as Chainlit does, for editors that paste rich text.
+  document.addEventListener("click", function (e) {
+    var button = e.target && e.target.closest && e.target.closest("button");
+    if (!button || !button.querySelector("svg.lucide-copy")) return;
+    var message = button.closest('[data-step-type="assistant_message"]');
+    var id = message && stepId(message.querySelector('[id^="step-"]'));
+    if (!id || !navigator.clipboard) return;
+    e.preventDefault();
+    e.stopPropagation();
+    var content = message.querySelector(".message-content");
+    var seen = content ? content.innerText.replace(/\u2060/g, "") : "";
+    var text = messageInfo(id).then(function (data) { return (data && data.plain) || seen; });
+    var done = function () {
+      button.setAttribute("data-nd-copied", "");
+      setTimeout(function () { button.removeAttribute("data-nd-copied"); }, 2000);
+    };
+    try {
+      // A promised blob keeps the click's permission to write while the text is fetched.
+      var item = { "text/plain": text.then(function (t) { return new Blob([t], { type: "text/plain" }); }) };
+      if (content) item["text/html"] = new Blob([content.innerHTML], { type: "text/html" });
+      navigator.clipboard.write([new ClipboardItem(item)]).then(done, function () {
+        text.then(function (t) { return navigator.clipboard.writeText(t); }).then(done);
+      });
+    } catch (err) {
+      text.then(function (t) { return navigator.clipboard.writeText(t); }).then(done);
+    }
+  }, true);
+
+  // 4. The claim table's silent articles: one collapsed line ("Not mentioned by 5 articles: ...") that
+  // opens on a click or Enter. Only attributes are set: the text itself stays React's.
+  function collapseSilent() {
+    var lines = document.querySelectorAll('[data-step-type="assistant_message"] .message-content p:not([data-nd-silent])');
+    for (var i = 0; i < lines.length; i++) {
+      var p = lines[i];
+      if (!/^Not mentioned by \d+ articles?:/.test(p.textContent || "")) continue;
+      p.setAttribute("data-nd-silent", "closed");
+      p.setAttribute("role", "button");
+      p.setAttribute("tabindex", "0");
+      p.setAttribute("aria-expanded", "false");
+      p.setAttribute("title", "Show the articles that do not mention the claim");
+    }
+  }
+  function toggleSilent(e) {
+    var p = e.target && e.target.closest && e.target.closest("p[data-nd-silent]");
+    if (!p || (e.type === "keydown" && e.key !== "Enter" && e.key !== " ")) return;
+    if (e.type === "keydown") e.preventDefault();
+    var open = p.getAttribute("data-nd-silent") === "open";
+    p.setAttribute("data-nd-silent", open ? "closed" : "open");
+    p.setAttribute("aria-expanded", open ? "false" : "true");
+  }
+  document.addEventListener("click", toggleSilent);
+  document.addEventListener("keydown", toggleSilent);
+
   var scheduled = false;
   new MutationObserver(function () {
     watchSide();  // at once: before the browser paints the panel
     if (!scheduled) {
       scheduled = true;
-      requestAnimationFrame(function () { scheduled = false; showWelcome(); });
+      requestAnimationFrame(function () { scheduled = false; showWelcome(); collapseSilent(); });
     }
   }).observe(document.documentElement, { childList: true, subtree: true });
 })();

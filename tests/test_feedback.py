@@ -1,120 +1,193 @@
-"""Thumbs up/down from the chat end up in a local SQLite file the team can read."""
+"""Conversations, their citations and the thumbs up/down are kept by Chainlit's own SQLAlchemy data layer
+over SQLite (issue 11.7): the tables the UI creates are the ones that layer reads and writes, stored
+citation panels come back from the local storage client, and the team's report reads each rating with its
+question, the answer as plain text and the filters it was given under."""
 from __future__ import annotations
 
 import asyncio
 import sqlite3
+import uuid
 
 import pytest
 
-from assistant.feedback import FeedbackDataLayer, FeedbackStore
+pytest.importorskip("aiosqlite")
+
+from chainlit.context import ChainlitContext, context_var  # noqa: E402
+from chainlit.data.sql_alchemy import SQLAlchemyDataLayer  # noqa: E402
+from chainlit.session import HTTPSession  # noqa: E402
+from chainlit.types import Feedback, Pagination, ThreadFilter  # noqa: E402
+from chainlit.user import User  # noqa: E402
+
+from assistant import feedback  # noqa: E402
+from assistant.ui import LocalStorageClient, chat_schema, create_chat_tables, escape_keep_markers  # noqa: E402
+
+T0 = "2026-01-01T10:00:00.000Z"
 
 
 def _run(coro):
     return asyncio.run(coro)
 
 
+def _url(path) -> str:
+    return f"sqlite+aiosqlite:///{path}"
+
+
 @pytest.fixture
-def layer(tmp_path):
-    return FeedbackDataLayer(FeedbackStore(tmp_path / "sub" / "feedback.sqlite3"))
+def store(tmp_path):
+    db = tmp_path / "chat.sqlite3"
+    create_chat_tables(_url(db))
+    create_chat_tables(_url(db))  # idempotent: every start runs it
+    return {"db": db, "url": _url(db), "files": LocalStorageClient(tmp_path / "files")}
 
 
-def _conversation(layer, thread="t1"):
-    # What Chainlit persists for one exchange: the question, the run step the thumbs belong to, the answer.
-    _run(layer.create_step({"id": "q1", "threadId": thread, "type": "user_message",
-                            "output": "What did Hegseth say?", "createdAt": "2026-01-01T10:00:00.000Z"}))
-    _run(layer.create_step({"id": "run1", "threadId": thread, "type": "run", "output": "",
-                            "createdAt": "2026-01-01T10:00:00.100Z", "parentId": None}))
-    _run(layer.create_step({"id": "a1", "threadId": thread, "type": "assistant_message", "output": "",
-                            "createdAt": "2026-01-01T10:00:00.200Z", "parentId": "run1"}))
-    # The streamed answer arrives as an update of the same step.
-    _run(layer.update_step({"id": "a1", "threadId": thread, "type": "assistant_message",
-                            "output": "He said NATO membership was unrealistic [1].", "parentId": "run1",
-                            "createdAt": "2026-01-01T10:00:00.200Z"}))
+async def _in_session(store, work):
+    """Run `work(layer)` as Chainlit does, inside a (non-websocket) session context."""
+    context_var.set(ChainlitContext(HTTPSession(id=str(uuid.uuid4()), thread_id="t", client_type="webapp")))
+    layer = SQLAlchemyDataLayer(store["url"], storage_provider=store["files"])
+    try:
+        return await work(layer)
+    finally:
+        await layer.close()
 
 
-def test_thumbs_down_is_reported_with_its_question_and_answer(layer):
-    from chainlit.types import Feedback
+def _ids():
+    return {k: str(uuid.uuid4()) for k in ("thread", "q", "run", "a")}
 
-    _conversation(layer)
-    fid = _run(layer.upsert_feedback(Feedback(forId="run1", value=0, threadId="t1", comment="wrong quote")))
-    rows = layer.store.report()
+
+async def _conversation(layer, ids, answer_md, meta, user="alice"):
+    """What Chainlit persists for one exchange: the user, the thread, the question, the run step the thumbs
+    belong to and the answer (created empty, then updated when the stream ends)."""
+    persisted = await layer.create_user(User(identifier=user))
+    await layer.update_thread(ids["thread"], name="What did Hegseth say?", user_id=persisted.id)
+    await layer.create_step({"id": ids["q"], "threadId": ids["thread"], "type": "user_message", "name": user,
+                             "output": "What did Hegseth say?", "createdAt": T0, "streaming": False,
+                             "metadata": {}})
+    await layer.create_step({"id": ids["run"], "threadId": ids["thread"], "type": "run", "name": "on_message",
+                             "output": "", "createdAt": "2026-01-01T10:00:00.100Z", "streaming": False,
+                             "autoCollapse": False, "defaultOpen": False, "showInput": "json"})
+    step = {"id": ids["a"], "threadId": ids["thread"], "parentId": ids["run"], "type": "assistant_message",
+            "name": "Newsdesk", "output": "", "createdAt": "2026-01-01T10:00:00.200Z", "streaming": True,
+            "metadata": {}}
+    await layer.create_step(step)
+    await layer.update_step({**step, "output": answer_md, "streaming": False, "metadata": meta})
+    return persisted
+
+
+PLAIN = "Zelensky (in Kyiv) said a cease-fire \u2014 \u201cnot now\u201d \u2014 was off: see https://example.org [1]."
+
+
+def test_rating_is_reported_with_question_plain_answer_and_filters(store):
+    ids = _ids()
+    shown = f"_Filters: only The Bugle \u2014 3 of 5 articles left out\\._\n\n{escape_keep_markers(PLAIN)}"
+    meta = {"plain": "Filters: only The Bugle \u2014 3 of 5 articles left out.\n\n" + PLAIN
+                     + "\n\nSources\n[1] The Bugle, \u201cTalks\u201d, paragraph 2",
+            "filters": "Filters: only The Bugle \u2014 3 of 5 articles left out."}
+
+    async def work(layer):
+        await _conversation(layer, ids, shown, meta)
+        return await layer.upsert_feedback(Feedback(forId=ids["run"], value=0, threadId=ids["thread"],
+                                                    comment="wrong quote"))
+
+    fid = _run(_in_session(store, work))
+    rows = feedback.report(store["url"])
     assert len(rows) == 1
     r = rows[0]
-    assert (r.id, r.value, r.comment) == (fid, 0, "wrong quote")
-    assert r.question == "What did Hegseth say?"
-    assert r.answer == "He said NATO membership was unrealistic [1]."
+    assert (r.id, r.value, r.comment, r.question) == (fid, 0, "wrong quote", "What did Hegseth say?")
+    assert r.filters == "Filters: only The Bugle \u2014 3 of 5 articles left out."
+    assert PLAIN in r.answer and "\\" not in r.answer and "[1] The Bugle" in r.answer
+    # Chainlit's own table holds the rating; no other feedback store is left.
+    with sqlite3.connect(store["db"]) as con:
+        assert con.execute('SELECT "value", "comment" FROM feedbacks').fetchall() == [(0, "wrong quote")]
+        tables = {t for (t,) in con.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+    assert tables == {"users", "threads", "steps", "elements", "feedbacks"}
 
 
-def test_changing_a_vote_replaces_it_and_deleting_removes_it(layer):
-    from chainlit.types import Feedback
+def test_an_answer_without_stored_plain_text_is_reported_unescaped(store):
+    ids = _ids()
 
-    _conversation(layer)
-    first = _run(layer.upsert_feedback(Feedback(forId="run1", value=0, threadId="t1")))
-    second = _run(layer.upsert_feedback(Feedback(forId="run1", value=1, threadId="t1", id=first)))
-    assert second == first
-    assert [r.value for r in layer.store.report()] == [1]
-    assert layer.store.report(only_down=True) == []
-    assert _run(layer.delete_feedback(first)) is True
-    assert layer.store.report() == []
+    async def work(layer):
+        await _conversation(layer, ids, escape_keep_markers(PLAIN), {})
+        await layer.upsert_feedback(Feedback(forId=ids["run"], value=1, threadId=ids["thread"]))
+
+    _run(_in_session(store, work))
+    assert feedback.report(store["url"])[0].answer == PLAIN
 
 
-def test_feedback_survives_a_restart_and_is_plain_sqlite(tmp_path):
-    from chainlit.types import Feedback
+def test_changing_a_vote_replaces_it_and_deleting_removes_it(store):
+    ids = _ids()
 
-    db = tmp_path / "feedback.sqlite3"
-    layer = FeedbackDataLayer(FeedbackStore(db))
-    _conversation(layer)
-    _run(layer.upsert_feedback(Feedback(forId="run1", value=1, threadId="t1")))
-    reopened = FeedbackStore(db)  # schema creation is idempotent
-    assert [r.question for r in reopened.report()] == ["What did Hegseth say?"]
-    with sqlite3.connect(db) as con:
-        assert con.execute("SELECT verdict FROM feedback_report").fetchall() == [("up",)]
+    async def work(layer):
+        await _conversation(layer, ids, "x", {})
+        first = await layer.upsert_feedback(Feedback(forId=ids["run"], value=0, threadId=ids["thread"]))
+        again = await layer.upsert_feedback(Feedback(forId=ids["run"], value=1, threadId=ids["thread"], id=first))
+        assert again == first
+        assert [r.value for r in await feedback._rows(store["url"], False)] == [1]
+        assert await feedback._rows(store["url"], True) == []
+        await layer.delete_feedback(first)
 
-
-def test_invalid_value_is_rejected(tmp_path):
-    with pytest.raises(ValueError):
-        FeedbackStore(tmp_path / "f.sqlite3").upsert("m1", 5)
+    _run(_in_session(store, work))
+    assert feedback.report(store["url"]) == []
 
 
-def test_report_command_prints_failed_answers(tmp_path, capsys, monkeypatch):
-    from chainlit.types import Feedback
+def test_thread_history_and_stored_citation_panels_come_back(store, tmp_path):
+    """The sidebar lists the user's threads; a resumed thread has its messages, and each citation panel
+    is read back from the local storage client (Chainlit's S3/Azure/GCS clients need a network)."""
+    import chainlit as cl
 
-    from assistant import feedback
+    ids = _ids()
 
-    db = tmp_path / "feedback.sqlite3"
-    layer = FeedbackDataLayer(FeedbackStore(db))
-    _conversation(layer)
-    _run(layer.upsert_feedback(Feedback(forId="run1", value=0, threadId="t1", comment="missed the point")))
-    monkeypatch.setattr("sys.argv", ["feedback", "--db", str(db), "--down"])
+    async def work(layer):
+        user = await _conversation(layer, ids, "He said so [1].", {"standalone": "What did Hegseth say?"})
+        panel = cl.Text(name="[1]", content="**The Bugle**\n\n> \u00b62 \u00b7 cited \u2014 He said so.",
+                        display="side", thread_id=ids["thread"], for_id=ids["a"])
+        await layer.create_element(panel)
+        listed = await layer.list_threads(Pagination(first=20), ThreadFilter(userId=user.id))
+        thread = await layer.get_thread(ids["thread"])
+        other = await layer.create_user(User(identifier="bob"))
+        bobs = await layer.list_threads(Pagination(first=20), ThreadFilter(userId=other.id))
+        return user, listed, thread, bobs
+
+    user, listed, thread, bobs = _run(_in_session(store, work))
+    assert [t["id"] for t in listed.data] == [ids["thread"]] and bobs.data == []
+    assert thread["userIdentifier"] == "alice"
+    assert [s["type"] for s in thread["steps"]] == ["user_message", "run", "assistant_message"]
+    assert thread["steps"][-1]["output"] == "He said so [1]."
+    (element,) = thread["elements"]
+    assert element["name"] == "[1]" and element["forId"] == ids["a"] and element["display"] == "side"
+    assert element["url"].startswith("/newsdesk/chat-files/" + user.id + "/")
+    key = element["objectKey"]
+    assert key.startswith(user.id + "/") and store["files"].path(key).read_text(encoding="utf-8").startswith(
+        "**The Bugle**")
+    assert store["files"].path(key).is_relative_to(tmp_path / "files")
+
+
+def test_storage_keys_cannot_leave_the_folder(tmp_path):
+    files = LocalStorageClient(tmp_path / "files")
+    assert files.path("../../etc/passwd").is_relative_to(tmp_path / "files")
+    assert files.path("u/e/[1]").name == "%5B1%5D"
+    assert files.url("u/e/[1]") == "/newsdesk/chat-files/u/e/%5B1%5D"
+
+
+def test_postgresql_gets_the_documented_column_types():
+    sql = " ".join(chat_schema("postgresql"))
+    assert '"metadata" JSONB' in sql and '"tags" TEXT[]' in sql and '"id" UUID PRIMARY KEY' in sql
+    assert "JSONB" not in " ".join(chat_schema("sqlite"))
+
+
+def test_report_command_prints_failed_answers(store, capsys, monkeypatch):
+    ids = _ids()
+
+    async def work(layer):
+        await _conversation(layer, ids, "x", {"plain": "He said so [1].", "filters": "Filters: only X."})
+        await layer.upsert_feedback(Feedback(forId=ids["run"], value=0, threadId=ids["thread"],
+                                             comment="missed the point"))
+
+    _run(_in_session(store, work))
+    monkeypatch.setattr("sys.argv", ["feedback", "--db", str(store["db"]), "--down"])
     feedback.main()
     out = capsys.readouterr().out
-    assert "What did Hegseth say?" in out and "missed the point" in out
+    assert "What did Hegseth say?" in out and "missed the point" in out and "Filters: only X." in out
 
 
-def test_signed_in_users_are_persisted_once(layer):
-    from chainlit.user import User
-
-    assert _run(layer.get_user("alice")) is None
-    created = _run(layer.create_user(User(identifier="alice")))
-    again = _run(layer.get_user("alice"))
-    assert created.id == again.id and again.identifier == "alice"
-
-
-def test_answer_text_is_stored_without_markdown_escapes(layer):
-    # Issue 11.8/11.7: the UI escapes every punctuation mark; the store keeps what the reader saw.
-    from chainlit.types import Feedback
-
-    from assistant.ui import escape_keep_markers
-
-    plain = "Zelensky (in Kyiv) said a cease-fire \u2014 \u201cnot now\u201d \u2014 was off: see https://example.org [1]."
-    _conversation(layer)
-    _run(layer.update_step({"id": "a1", "threadId": "t1", "type": "assistant_message", "parentId": "run1",
-                            "output": escape_keep_markers(plain), "createdAt": "2026-01-01T10:00:00.200Z"}))
-    _run(layer.upsert_feedback(Feedback(forId="run1", value=0, threadId="t1")))
-    answer = layer.store.report()[0].answer
-    assert answer == plain and "\\(" not in answer and "\\-" not in answer
-    # A question is stored exactly as typed, backslashes included.
-    _run(layer.create_step({"id": "q2", "threadId": "t2", "type": "user_message", "output": r"what is \(x\)?",
-                            "createdAt": "2026-01-01T11:00:00.000Z"}))
-    with sqlite3.connect(layer.store.path) as db:
-        assert db.execute("SELECT text FROM messages WHERE id = 'q2'").fetchone()[0] == r"what is \(x\)?"
+def test_the_hand_written_feedback_store_is_gone():
+    assert not hasattr(feedback, "FeedbackStore") and not hasattr(feedback, "FeedbackDataLayer")

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import re
 import shutil
-import sqlite3
 import time
 from pathlib import Path
 
@@ -41,8 +40,7 @@ def ui(tmp_path_factory):
     shutil.copytree(ROOT / "documents", docs)
     (docs / "zorbland_votes.txt").write_text(XSS_ARTICLE, encoding="utf-8")
     (docs / "quillby_petition.txt").write_text(MARKUP_ARTICLE, encoding="utf-8")
-    env = {"ASSISTANT_DOCUMENTS_DIR": str(docs), "ASSISTANT_INDEX_DIR": str(tmp / "index"),
-           "ASSISTANT_FEEDBACK_DB": str(tmp / "feedback.sqlite3")}
+    env = {"ASSISTANT_DOCUMENTS_DIR": str(docs), "ASSISTANT_INDEX_DIR": str(tmp / "index")}
     started = time.monotonic()
     with running_app(env, tmp / "chainlit.log") as url, sync_playwright() as pw:
         browser = launch_browser(pw)
@@ -191,22 +189,31 @@ def test_uploads_add_good_articles_and_refuse_bad_ones_with_a_reason(page, ui, t
     assert "42 million" in answer.inner_text()
 
 
+def ratings(ui, ready, timeout: float = 30.0):
+    """The ratings report of the app's chat database (Chainlit's data layer), once `ready(rows)`."""
+    from assistant.feedback import report
+
+    url = f"sqlite+aiosqlite:///{Path(ui['env']['ASSISTANT_INDEX_DIR']) / 'chat.sqlite3'}"
+    deadline, rows = time.monotonic() + timeout, []
+    while time.monotonic() < deadline:  # the data layer writes from a background task
+        rows = report(url)
+        if ready(rows):
+            break
+        time.sleep(0.3)
+    return rows
+
+
 def test_feedback_is_stored_locally(page, ui, tmp_path):
     send(page, "What did Putin want from the talks?")
     answer = cited_answer(page)
     answer.hover()
     answer.locator("button").filter(has=page.locator("svg.lucide-thumbs-down")).first.click()
     page.locator("#submit-feedback").click()
-    db = Path(ui["env"]["ASSISTANT_FEEDBACK_DB"])
-    deadline = time.monotonic() + 30  # the data layer writes from a background task
-    rows = []
-    while time.monotonic() < deadline and not (rows and rows[0][1] and rows[0][2]):
-        with sqlite3.connect(db) as con:
-            rows = con.execute("SELECT value, question, answer FROM feedback_report").fetchall()
-        time.sleep(0.2)
-    assert rows and rows[0][0] == 0
-    assert rows[0][1] == "What did Putin want from the talks?"
-    assert rows[0][2] and "\\" not in rows[0][2]  # the answer as read, not the page's Markdown escapes
+    rows = ratings(ui, lambda rows: any(r.question == "What did Putin want from the talks?" for r in rows))
+    row = next(r for r in rows if r.question == "What did Putin want from the talks?")
+    assert row.value == 0
+    assert row.answer and "\\" not in row.answer and "\u2060" not in row.answer  # as read, not the page's escapes
+    assert "Sources\n[1] " in row.answer  # the footnotes of the copy
 
 
 def test_empty_and_huge_questions_get_a_readable_message(page, ui):
@@ -341,14 +348,10 @@ def test_active_filters_are_shown_on_answers_and_checks_and_stored_with_feedback
     answer.hover()
     answer.locator("button").filter(has=sized.locator("svg.lucide-thumbs-down")).first.click()
     sized.locator("#submit-feedback").click()
-    db = Path(ui["env"]["ASSISTANT_FEEDBACK_DB"])
-    deadline, stored = time.monotonic() + 30, ""
-    while time.monotonic() < deadline and "Filters:" not in stored:
-        with sqlite3.connect(db) as con:
-            rows = con.execute("SELECT answer FROM feedback_report WHERE value = 0 ORDER BY updated_at DESC").fetchall()
-        stored = (rows[0][0] or "") if rows else ""
-        time.sleep(0.2)
-    assert "Filters: only The Straits Times" in stored.replace("\\", "")
+    rows = ratings(ui, lambda rows: any(r.value == 0 and r.filters for r in rows))
+    stored = [r for r in rows if r.value == 0 and r.filters]
+    assert stored and stored[0].filters.startswith("Filters: only The Straits Times")
+    assert stored[0].answer.startswith("Filters: only The Straits Times")  # the plain text as read
 
     send(sized, "/check Trump called Zelensky a dictator")
     check = assistant_message(sized, "Claim:")
@@ -434,8 +437,7 @@ def test_offline_polish_upload_bubble_sources_refusal(page, ui, tmp_path):
 # first app's feet.
 def test_password_login_guards_the_chat(ui, tmp_path):
     """ASSISTANT_AUTH_PASSWORD: the chat asks for it; a wrong password does not get in."""
-    env = {**ui["env"], "ASSISTANT_AUTH_PASSWORD": "newsroom-pass",
-           "ASSISTANT_INDEX_DIR": str(tmp_path / "index"), "ASSISTANT_FEEDBACK_DB": str(tmp_path / "fb.sqlite3")}
+    env = {**ui["env"], "ASSISTANT_AUTH_PASSWORD": "newsroom-pass", "ASSISTANT_INDEX_DIR": str(tmp_path / "index")}
     with running_app(env, tmp_path / "chainlit-auth.log") as url:
         pg = ui["browser"].new_page(viewport={"width": 1400, "height": 900})
         try:

@@ -173,3 +173,40 @@ def test_no_emoji_in_the_readme_or_the_ui_strings():
     emoji = re.compile("[\U0001F000-\U0001FAFF\u2600-\u27BF\u2B00-\u2BFF\uFE0F]")
     for path in (ROOT / "chainlit.md", ROOT / "assistant" / "ui.py", ROOT / "public" / "newsdesk.js"):
         assert not emoji.findall(path.read_text(encoding="utf-8")), path
+
+
+# ---------------------------------------------------------------- issue 11.6/11.7: copy, tooltips, sign-in
+def test_copied_answer_is_plain_text_with_its_sources_as_footnotes():
+    from assistant.models import Answer
+
+    p = Passage(id="x", source="a.txt", outlet="The Bugle", title="Talks  end (again)", paragraph=2,
+                text="He said (in Kyiv) a cease-fire was off.", date="2025-03-04T10:00:00",
+                url="https://bugle.example/talks")
+    q = _passage("b.txt", "Another paragraph.", n=7, outlet="unknown", title="Other")
+    ans = Answer("q?", "He said (in Kyiv) a cease-fire was off [1]. It was another [2].", answered=True,
+                 citations=(Citation(1, p, "He said (in Kyiv) a cease-fire was off."), Citation(2, q, "Another")))
+    shown = ui.answer_markdown(ans, ui.filter_line({"outlet": ["The Bugle"]}, SOURCES))
+    assert "**Sources**" in shown and "\\(" in shown  # the page: escaped Markdown with the grouped sources
+    copied = ui.copy_text(ui.answer_markdown(ans, ui.filter_line({"outlet": ["The Bugle"]}, SOURCES),
+                                             sources=False), ans.citations)
+    assert copied == ("Filters: only The Bugle — 3 of 5 articles left out.\n\n"
+                      "He said (in Kyiv) a cease-fire was off [1]. It was another [2].\n\nSources\n"
+                      "[1] The Bugle, “Talks end (again)”, paragraph 2, 2025-03-04, https://bugle.example/talks\n"
+                      "[2] Outlet unknown, “Other”, paragraph 7")
+
+
+def test_marker_tooltips_preview_the_cited_sentence():
+    p = _passage("a.txt", "First sentence here. The cited sentence is this one.", n=4)
+    tips = ui.previews([Citation(1, p, "The cited sentence is this one.")])
+    assert tips == {"1": "The Bugle, ¶4: “The cited sentence is this one.”"}
+    related = ui.previews([Citation(1, p, "")], cited=False)  # a refusal: the paragraph, nothing "cited"
+    assert related["1"].startswith("The Bugle, ¶4: “First sentence here.")
+
+
+def test_sign_in_is_the_local_user_on_this_machine_and_a_form_or_header_for_a_newsroom():
+    none = SimpleNamespace(auth_password=None, auth_header=None)
+    assert ui.auth_mode(none, host="127.0.0.1") == "local"
+    assert ui.auth_mode(none, host="0.0.0.0") is None  # no silent shared identity on a network
+    assert ui.auth_mode(SimpleNamespace(auth_password="pw", auth_header=None), host="0.0.0.0") == "password"
+    assert ui.auth_mode(SimpleNamespace(auth_password=None, auth_header="X-User"), host="0.0.0.0") == "header"
+    assert ui.local_user_name()

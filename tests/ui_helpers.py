@@ -97,8 +97,14 @@ def guard_network(page) -> dict[str, list[str]]:
             seen["external"].append(r.request.url)
             r.abort()
 
+    def failed(resp):
+        # Before the local user is signed in, Chainlit's page asks /user and gets 401, then signs in through
+        # /auth/header by itself (assistant/ui.py): that 401 is the sign-in, not a failure.
+        if resp.status >= 400 and not (resp.status == 401 and urlparse(resp.url).path == "/user"):
+            seen["failed"].append(f"{resp.status} {resp.url}")
+
     page.route("**/*", route)
-    page.on("response", lambda resp: resp.status >= 400 and seen["failed"].append(f"{resp.status} {resp.url}"))
+    page.on("response", failed)
     return seen
 
 
