@@ -138,6 +138,16 @@ def _collect_titles(docs) -> dict[str, set[str]]:
                 titles |= description_words([head, *[x for x in head.children if x.dep_ in
                                                      ("compound", "amod", "poss", "nmod", "prep")
                                                      for x in x.subtree]][:14])
+            # "Mark Wolfe is executive director of the association." (news often introduces a speaker
+            # this way, then quotes him with "he says"); also "X serves as ..."
+            verb = root.head
+            if root.dep_ == "nsubj" and verb.lemma_ in ("be", "serve", "work"):
+                for c in verb.children:
+                    if c.dep_ == "attr" and c.pos_ in ("NOUN", "PROPN"):
+                        titles |= description_words(list(c.subtree)[:14])
+                    elif c.dep_ == "prep" and c.lower_ == "as":
+                        titles |= description_words([x for p in c.children if p.dep_ == "pobj"
+                                                     for x in p.subtree][:14])
             # "Secretary" written as part of the entity ("Secretary Blinken") is a title too
             for t in ent:
                 if t.i < root.i and t.pos_ in ("NOUN", "PROPN") and t.is_title and t.lower_ in _KNOWN_TITLES:
@@ -342,7 +352,7 @@ def speaker_of(sentence: str) -> str | None:
 # ---------------------------------------------------------------- cache, keyed by the article's text
 
 # Bumped whenever the analysis changes, so analyses cached on disk by older code are recomputed.
-ANALYSIS_VERSION = 5
+ANALYSIS_VERSION = 6
 
 
 def article_key(paragraphs: list[str]) -> str:
