@@ -289,3 +289,29 @@ def test_hedged_amounts_conflict_only_when_no_value_fits_both(claim, source, con
 
 def test_a_hedged_amount_is_not_a_stated_one_for_support():
     assert missing_amounts("Nearly 1.2 million hectares burned.", "More than 890,000 hectares burned.")
+
+
+@pytest.mark.parametrize("question,people,who", [
+    # a synonym of the title (chief ~ administrator), several subjects
+    ("What did the agency's chief say about the storm season?",
+     {"sullivan": ("acting", "administrator", "noaa"), "bell": ("forecaster", "lead")}, "sullivan"),
+    ("According to America's top diplomat, where will the weapons be destroyed?",
+     {"kerry": ("american", "secretary", "state"), "lavrov": ("foreign", "minister", "russian")}, "kerry"),
+    ("What did the club's manager say after the defeat?",
+     {"smith": ("coach", "head"), "jones": ("striker",)}, "smith"),
+    ("What did the head of the bank's research unit say about rates?",
+     {"lee": ("director", "research", "unit", "bank"), "kim": ("trader",)}, "lee"),
+])
+def test_a_description_finds_the_person_by_a_synonymous_title(question, people, who):
+    from assistant.text.question import analyse_question
+
+    q = analyse_question(question)
+    assert [k for k in people if q.describes(people, k)] == [who]
+
+
+@pytest.mark.parametrize("question", ["According to the report, how many jobs were added?",
+                                      "How many goals did the striker score, according to the club?"])
+def test_according_to_a_document_or_organisation_asks_no_speaker(question):
+    from assistant.text.question import analyse_question
+
+    assert not analyse_question(question).speaker_words

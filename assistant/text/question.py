@@ -46,13 +46,35 @@ class QuestionInfo:
         else in the article fits better ("the space agency's administrator" -> the NASA administrator)."""
         if not self.speaker_words or key in (None, "?", "official") or key not in people:
             return False
-        titles = set(people[key])
-        hits = len(self.speaker_words & titles)
-        if hits >= min(2, len(self.speaker_words)):
+        words = _title_forms(self.speaker_words)
+        hits = len(words & _title_forms(people[key]))
+        if hits >= min(2, len(words)):
             return True
-        if self.speaker_head and self.speaker_head in titles:
-            return hits >= max(len(self.speaker_words & set(t)) for t in people.values())
+        if self.speaker_head and _title_forms({self.speaker_head}) & _title_forms(people[key]):
+            return hits >= max(len(words & _title_forms(t)) for t in people.values())
         return False
+
+
+def _title_forms(words) -> frozenset[str]:
+    """Title words compared loosely: a 5-letter stem ("russia" ~ "russian", "administrator" ~
+    "administration") plus the synonym groups a person's titles fill (data/title_synonyms.txt)."""
+    words = frozenset(words)
+    out = {w[:5] for w in words}
+    for i, group in enumerate(_synonym_groups()):
+        if any(alt <= words for alt in group):
+            out.add(f"={i}")
+    return frozenset(out)
+
+
+@lru_cache(maxsize=1)
+def _synonym_groups() -> tuple[tuple[frozenset[str], ...], ...]:
+    from .nlp import DATA
+
+    groups = []
+    for line in (DATA / "title_synonyms.txt").read_text(encoding="utf-8").splitlines():
+        if line.strip() and not line.lstrip().startswith("#"):
+            groups.append(tuple(frozenset(a.split()) for a in line.lower().split("|") if a.strip()))
+    return tuple(groups)
 
 
 def answer_type(question: str) -> str:
@@ -114,6 +136,9 @@ def analyse_question(question: str) -> QuestionInfo:
     return QuestionInfo(wants, kind, tuple(ents), frozenset(speaker_words), speaker, nouns, head)
 
 
+_PERSON_NOUNS = word_list("person_nouns.txt") | word_list("titles.txt")
+
+
 def _asked_speaker(doc) -> tuple[str | None, set[str], str | None]:
     """Whose words the question asks for: the subject of its speech verb ("What did Tim Cook say",
     "How did the agency's acting chief describe ..."). A subject holding the wh-word ("Which politician
@@ -123,12 +148,20 @@ def _asked_speaker(doc) -> tuple[str | None, set[str], str | None]:
 
     speech = word_list("speech_verbs.txt")
     for t in doc:
-        if t.pos_ not in ("VERB", "AUX") or t.lemma_.lower() not in speech:
-            continue
-        subj = next((c for c in t.children if c.dep_ in ("nsubj", "nsubjpass")), None)
+        if t.lower_ == "according":  # "According to America's top diplomat, where ...?"
+            to = next((c for c in t.children if c.lower_ == "to"), None)
+            subj = next((c for c in to.children if c.dep_ == "pobj"), None) if to is not None else None
+            if subj is not None and subj.lemma_.lower() not in _PERSON_NOUNS:
+                continue  # "according to the report / the club": a source, not a person's words
+        elif t.lemma_.lower() not in speech or t.pos_ not in ("VERB", "AUX", "NOUN"):
+            continue  # (the small model tags "frame" in "How did X frame ..." a NOUN with X its subject)
+        else:
+            subj = next((c for c in t.children if c.dep_ in ("nsubj", "nsubjpass")), None)
         if subj is None:
             continue
-        sub = list(subj.subtree)
+        # the noun phrase, not a clause the parser hung on it ("... diplomat, where will X be done")
+        clauses = {x.i for c in subj.children if c.dep_ in ("relcl", "acl", "advcl") for x in c.subtree}
+        sub = [x for x in subj.subtree if x.i not in clauses]
         if any(x.lower_ in _QWORDS or x.tag_ in ("WDT", "WP", "WP$") for x in sub):
             return None, set(), None
         people = [e for e in doc.ents if e.label_ == "PERSON" and sub[0].i <= e.start and e.end <= sub[-1].i + 1]
