@@ -159,10 +159,9 @@ class Assistant:
         self.embedder = LocalEmbedding(threads=self.settings.embed_threads, model=self.settings.embed_model,
                                        embed_batch_size=self.settings.embed_batch_size)
         self.index = ParagraphIndex(self.settings, self.embedder)
-        self.notices: list[str] = []  # what happened to the index while opening, for the CLI/UI to show
-        if getattr(self.index, "corrupt_moved_to", None):
-            self.notices.append(f"The index was unreadable; it was moved to {self.index.corrupt_moved_to} "
-                                "and rebuilt.")
+        # What happened to the index while opening (damage found and rebuilt, an interrupted write finished
+        # or undone), for the CLI/UI to show.
+        self.notices: list[str] = list(self.index.notices)
         if self.index.incompatible and self.settings.chroma_url and sync:  # `reindex` opens with sync=False
             raise IndexStateError(f"Cannot use the shared index: {self.index.incompatible}. Run "
                                   "`assistant reindex` to rebuild it with this version.")
@@ -285,7 +284,9 @@ class Assistant:
         self.searcher = HybridSearcher(self.index, self.settings)  # the old one holds the dropped collection
         docs = Path(self.settings.documents_dir)
         extra = {p: src for p, src in old.items() if Path(p).exists() and not Path(p).is_relative_to(docs.resolve())}
-        return self._ingest_paths(([docs] if docs.is_dir() else []) + list(extra), progress, keep_ids=extra)
+        report = self._ingest_paths(([docs] if docs.is_dir() else []) + list(extra), progress, keep_ids=extra)
+        restored = self.index.finish_reindex()  # articles whose files are gone come back from their kept copies
+        return replace(report, added=report.added + tuple(restored)) if restored else report
 
     @_server_errors
     def remove(self, source: str) -> None:
@@ -299,6 +300,9 @@ class Assistant:
                                      "give the one to remove.")
             source = same_name[0] if same_name else source
         entry = registry.get(source)
+        if entry is None and self.index.has_paragraphs(source):
+            self.index.remove(source)  # paragraphs without a registry record: what an old crash left
+            return
         if entry is None:
             raise AssistantError(f"{source!r} is not indexed; `assistant sources` lists what is.")
         path = Path(entry.get("path") or "")

@@ -8,6 +8,7 @@ indexed?" and `assistant sources` cheap without scanning every paragraph.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import hashlib
 import json
 import logging
@@ -15,6 +16,7 @@ import math
 import os
 import re
 import shutil
+import struct
 import threading
 import time
 import uuid
@@ -121,27 +123,97 @@ class ParagraphIndex:
     def __init__(self, settings: Settings, embedder: LocalEmbedding):
         self.settings = settings
         self.embedder = embedder
+        self.notices: list[str] = []  # what opening found and did (damage, an interrupted write), for the user
+        root = Path(settings.index_dir)
         # Writers of one embedded index take turns across processes (issue 13: two first ingests at once
         # let one read the other's half-made database as corrupt and move it aside). A server index is
         # serialised by its server.
-        self.write_lock = _WriteLock(Path(settings.index_dir) / "write.lock") if not settings.chroma_url \
-            else contextlib.nullcontext()
+        self.write_lock = _WriteLock(root / "write.lock") if not settings.chroma_url else contextlib.nullcontext()
+        self.kept = KeptArticles(root / "articles" / settings.collection, settings.max_paragraph_tokens)
+        self.journal = WriteJournal(root / "journal" / settings.collection)
+        self._recovering = False
+        damage = None
         with self.write_lock:
-            self.client = self._connect()
-        self._open_collections()
+            if not settings.chroma_url:
+                damage = self._check_damage()
+            self.client = self._connect(damage)
+            self._open_collections()
         self.version = 0  # bumped on every write (registry cache)
         self._registry: tuple[tuple[int, int], dict] | None = None
         # The keyword (BM25) index, saved beside the vectors and kept current by every write.
         self.keyword = KeywordIndex(self)
         # The chat UI shares one index between threads: writes and keyword searches take turns.
         self.lock = threading.RLock()
+        with self.lock, self.write_lock:
+            if self.damage is not None:
+                self._rebuild_after_damage()
+            self.recover()
+            if not settings.chroma_url:
+                self._backfill_kept()
+                self._record_health()
 
     # ---- opening
     @property
     def chroma_path(self) -> Path:
         return Path(self.settings.index_dir) / "chroma"
 
-    def _connect(self):
+    @property
+    def _health_file(self) -> Path:
+        return Path(self.settings.index_dir) / "chroma-checked.json"
+
+    def _collection_names(self) -> list[str]:
+        c = self.settings.collection
+        return [c, f"{c}-docs", f"{c}-log"]
+
+    def _check_damage(self) -> str | None:
+        """Why the embedded store cannot be trusted, or None. Runs before Chroma opens anything (hnswlib
+        would segfault on a damaged data_level0.bin). The header and size checks run every time; sqlite's
+        quick_check and the HNSW byte checks only for files that changed since they last passed (our own
+        writes record their result), so a normal open costs a few stat calls."""
+        path = self.chroma_path
+        db = path / "chroma.sqlite3"
+        had_contents = any(self.kept.keys()) or any(path.glob("*-*-*-*-*/header.bin"))
+        if not db.exists() or (db.stat().st_size == 0 and not had_contents):
+            # A new index, or one whose store was deleted: nothing to check; kept copies are restored below.
+            if had_contents:
+                return "chroma.sqlite3 is missing" if not db.exists() else "chroma.sqlite3 is empty (0 bytes)"
+            return None
+        try:
+            checked = json.loads(self._health_file.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            checked = {}
+        now = _chroma_signature(path)
+        changed = {k for k, v in now.items() if checked.get(k) != v} | (set(checked) - set(now))
+        problem = sqlite_problem(db, deep="chroma.sqlite3" in changed)
+        if problem:
+            return problem
+        try:
+            segments = _vector_segments(db, self._collection_names())
+        except Exception as e:  # noqa: BLE001 - sqlite3.Error or a schema that is not Chroma's
+            return f"chroma.sqlite3 is damaged ({e})"
+        space = {self.settings.collection: "cosine"}
+        for name, seg, persisted in segments:
+            folder = path / seg
+            if not persisted and not (folder / "index_metadata.pickle").exists():
+                continue  # nothing persisted yet: its vectors are all in Chroma's log
+            deep = any(k.startswith(f"{seg}/") for k in changed) or not any(k.startswith(f"{seg}/") for k in now)
+            problem = hnsw_problem(folder, space.get(name, "l2"), deep)
+            if problem:
+                return f"the vector index of {name!r} ({seg}/) is damaged: {problem}"
+        return None
+
+    def _record_health(self) -> None:
+        """The files as they are now passed the checks (or were just written by us): remember their sizes
+        and times, so the next open checks only what changed since."""
+        if self.settings.chroma_url:
+            return
+        try:
+            _atomic_write(self._health_file, json.dumps(_chroma_signature(self.chroma_path)))
+        except OSError as e:
+            log.warning("Could not record the index check in %s (%s).", self._health_file, e)
+
+    def _connect(self, damage: str | None = None):
+        self.damage: tuple[str, Path | None, dict | None] | None = None
         chroma_settings = ChromaSettings(anonymized_telemetry=False, allow_reset=True)
         if self.settings.chroma_url:
             u = urlparse(self.settings.chroma_url)
@@ -157,23 +229,174 @@ class ParagraphIndex:
                     "`chroma run --path DIR --port PORT` or unset ASSISTANT_CHROMA_URL to use the local index."
                 ) from e
             return client
+        if damage:
+            return self._start_over(damage)
         self.chroma_path.mkdir(parents=True, exist_ok=True)
         try:
             client = chromadb.PersistentClient(path=str(self.chroma_path), settings=chroma_settings)
             client.list_collections()
+            for name in self._collection_names():  # reading each one fails on a damaged table, not later
+                with contextlib.suppress(chromadb.errors.NotFoundError):
+                    client.get_collection(name).count()
             return client
         except Exception as e:  # noqa: BLE001 - a corrupt sqlite file surfaces as various errors
-            aside = self.chroma_path.with_name(f"chroma.corrupt-{int(time.time())}")
-            log.warning("The index at %s is unreadable (%s); moved it to %s and starting a new one.",
-                        self.chroma_path, e, aside)
-            shutil.move(str(self.chroma_path), aside)
-            self.corrupt_moved_to = aside
-            self.chroma_path.mkdir(parents=True)
-            # Chroma caches one client system per path; drop ours or the new client reuses the broken one.
-            from chromadb.api.shared_system_client import SharedSystemClient
+            return self._start_over(f"Chroma could not read it: {e}")
 
-            SharedSystemClient._identifier_to_system.pop(str(self.chroma_path), None)
-            return chromadb.PersistentClient(path=str(self.chroma_path), settings=chroma_settings)
+    def _start_over(self, problem: str):
+        """Move the damaged store aside (kept for inspection) and open a new, empty one; what it held is
+        re-written from the kept copies once the collections are open."""
+        db = self.chroma_path / "chroma.sqlite3"
+        old = _registry_from_sqlite(db, f"{self.settings.collection}-docs") if db.exists() else None
+        aside = None
+        if self.chroma_path.exists():
+            aside = self.chroma_path.with_name(f"chroma.corrupt-{int(time.time())}")
+            n = 1
+            while aside.exists():
+                aside, n = self.chroma_path.with_name(f"chroma.corrupt-{int(time.time())}-{n}"), n + 1
+            shutil.move(str(self.chroma_path), aside)
+        log.warning("The index at %s is unreadable (%s); moved it to %s and starting a new one.",
+                    self.chroma_path, problem, aside)
+        self.corrupt_moved_to = aside
+        self.damage = (problem, aside, old)
+        self._health_file.unlink(missing_ok=True)
+        self.chroma_path.mkdir(parents=True)
+        # Chroma caches one client system per path; drop ours or the new client reuses the broken one.
+        from chromadb.api.shared_system_client import SharedSystemClient
+
+        SharedSystemClient._identifier_to_system.pop(str(self.chroma_path), None)
+        return chromadb.PersistentClient(path=str(self.chroma_path),
+                                         settings=ChromaSettings(anonymized_telemetry=False, allow_reset=True))
+
+    def _rebuild_after_damage(self) -> None:
+        """Re-write every article the damaged store held: from its kept copy, else (an index made before
+        copies were kept) from its file if that is unchanged; say what could not be restored."""
+        problem, aside, old = self.damage
+        kept = {a.meta.source: a for a in self.kept.all()}
+        restore = list(kept.values())
+        lost = []
+        for src, rec in sorted((old or {}).items()):
+            if src in kept:
+                continue
+            art = self._load_file(src, rec.get("path"))
+            if art is not None and art.content_hash == rec.get("content_hash"):
+                restore.append(art)
+            else:
+                lost.append(src)
+        written = self.upsert(restore) if restore else 0
+        where = f"; moved it to {aside}" if aside else ""
+        note = (f"The index was unreadable: {problem}{where}. Rebuilt {len(restore)} article(s) "
+                f"({written} paragraphs) from the copies kept in {self.kept.folder}")
+        if lost:
+            note += (f"; {len(lost)} could not be restored (no kept copy and the file is gone or changed): "
+                     f"{', '.join(lost[:20])}{' …' if len(lost) > 20 else ''} — ingest them again")
+        elif self.kept.complete_marker.exists():
+            note += "; nothing was lost (every indexed article had a kept copy)"
+        elif old is None:
+            note += ("; the damaged registry could not be read and this index predates kept copies, so "
+                     "articles it held may be missing: ingest them again (documents/ is re-added by itself)")
+        else:
+            note += "; nothing was lost"
+        self.notices.append(note + ".")
+        log.warning(note)
+
+    def _load_file(self, source: str, path: str | None) -> Article | None:
+        """An article read again from the file it was ingested from, under its indexed id."""
+        if not path or not Path(path).is_file():
+            return None
+        from .errors import IngestError
+        from .ingest import load_article
+
+        try:
+            art = load_article(Path(path), self.settings, Path(path).parent)
+        except (IngestError, OSError, RecursionError):
+            return None
+        return dataclasses.replace(art, meta=dataclasses.replace(art.meta, source=source))
+
+    # ---- crash recovery
+    def recover(self) -> None:
+        """Finish or undo the writes a dead writer left half done (its intents are still in the journal):
+        an article it was writing is written again, whole, from its kept copy (or its file); without
+        either it is taken out, registry and paragraphs alike. A remove is finished."""
+        if self._recovering:
+            return
+        leftovers = self.journal.leftover(live_writers_possible=bool(self.settings.chroma_url))
+        if not leftovers:
+            return
+        self._recovering = True
+        try:
+            for path, rec in leftovers:
+                if rec.get("op") == "reset":
+                    restored = self._restore_missing(rec)
+                    self.journal.end(path)
+                    note = (f"A reindex was interrupted; restored {len(restored)} article(s) it had taken out"
+                            f"{': ' + ', '.join(restored[:20]) if restored else ''}.")
+                    self.notices.append(note)
+                    log.warning(note)
+                    continue
+                finished, undone, removed = [], [], []
+                redo = []
+                for src in rec.get("sources", []):
+                    art = None if rec.get("op") == "remove" else (
+                        self.kept.load(src) or self._load_file(src, (rec.get("paths") or {}).get(src)))
+                    if art is not None:
+                        redo.append(art)
+                        finished.append(src)
+                    else:
+                        self.remove(src)
+                        (removed if rec.get("op") == "remove" else undone).append(src)
+                if redo:
+                    self.upsert(redo)
+                self.journal.end(path)
+                parts = []
+                if finished:
+                    parts.append(f"finished {', '.join(finished)} (written again, whole)")
+                if removed:
+                    parts.append(f"finished removing {', '.join(removed)}")
+                if undone:
+                    parts.append(f"took out {', '.join(undone)} (nothing kept to finish it with; ingest it again)")
+                when = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(rec.get("t", 0)))
+                note = (f"A write to the index was interrupted (process {rec.get('pid')}, started {when}); "
+                        + "; ".join(parts) + ".")
+                self.notices.append(note)
+                log.warning(note)
+        finally:
+            self._recovering = False
+
+    def _backfill_kept(self) -> None:
+        """An index made before copies were kept: write a copy of each article from its stored paragraphs,
+        once, so recovery and rebuilds never depend on the files staying where they were."""
+        if self.kept.complete_marker.exists():
+            return
+        have = self.kept.keys()
+        missing = [src for src in self.registry() if _source_key(src) not in have]
+        if missing:
+            reg = self.registry()
+            self.kept.save(a for src in missing if (a := self._article_from_store(src, reg[src])) is not None)
+        self.kept.folder.mkdir(parents=True, exist_ok=True)
+        self.kept.complete_marker.touch()
+
+    def _article_from_store(self, source: str, rec: dict) -> Article | None:
+        from .models import DocumentMeta, Paragraph
+
+        nodes = self.nodes_of(source)
+        if not nodes:
+            return None
+        md0 = nodes[0].metadata
+        ec = self.settings.embed_context
+        paragraphs = []
+        for i, n in enumerate(nodes):
+            md = n.metadata
+            parts = md.get("context", "").split(" / ") if md.get("context") else []
+            if "title" in ec and parts and parts[0] == md0.get("title"):
+                parts.pop(0)
+            if "prev" in ec and i and parts:
+                parts.pop()
+            heading = " / ".join(parts) if "heading" in ec and parts else None
+            paragraphs.append(Paragraph(int(md["paragraph"]), n.get_content(), int(md.get("tokens", 0)),
+                                        int(md.get("part", 1)), heading))
+        meta = DocumentMeta(source=source, title=md0.get("title", ""), outlet=md0.get("outlet") or "unknown",
+                            **{f: md0.get(f) or None for f in ("author", "date", "url", "agency")})
+        return Article(meta, tuple(paragraphs), rec.get("content_hash") or "", rec.get("path") or "")
 
     def _open_collections(self) -> None:
         # Everything that changes what is stored: an index built otherwise must be rebuilt, never mixed.
@@ -195,6 +418,10 @@ class ParagraphIndex:
     def reset(self) -> None:
         """Drop both collections and start empty (used by reindex and after an incompatible index)."""
         with self.lock, self.write_lock:
+            # Journalled like a write: a reindex killed half way restores what it had taken out (`recover`).
+            prev = self.registry()
+            self._reset_intent = self.journal.begin(
+                "reset", sources=list(prev), paths={s: m.get("path") or "" for s, m in prev.items()})
             for c in (self.settings.collection, f"{self.settings.collection}-docs", f"{self.settings.collection}-log"):
                 try:
                     self.client.delete_collection(c)
@@ -206,6 +433,35 @@ class ParagraphIndex:
             self.version += 1
             if self.settings.chroma_url is None and Path(self.chroma_path).is_dir():
                 remove_orphan_segments(Path(self.chroma_path))  # delete_collection leaves them on disk
+
+    def finish_reindex(self) -> list[str]:
+        """After a reindex re-added its files: restore, from their kept copies, the articles ingested from
+        outside the documents folder whose files are gone; drop the copies of the rest. Returns the ids
+        restored."""
+        intent = getattr(self, "_reset_intent", None)
+        if intent is None:
+            return []
+        with self.lock, self.write_lock:
+            restored = self._restore_missing(json.loads(intent.read_text(encoding="utf-8")))
+            self.prune_kept()
+            self.journal.end(intent)
+            self._reset_intent = None
+        return restored
+
+    def _restore_missing(self, rec: dict) -> list[str]:
+        reg = self.registry()
+        docs = Path(os.path.abspath(self.settings.documents_dir))
+        todo = []
+        for src in rec.get("sources", []):
+            path = (rec.get("paths") or {}).get(src) or ""
+            if src in reg or (path and Path(path).is_relative_to(docs)):
+                continue  # re-added, or in the documents folder (synced from the folder itself)
+            art = self._load_file(src, path) or self.kept.load(src)
+            if art is not None:
+                todo.append(art)
+        if todo:
+            self.upsert(todo)
+        return [a.meta.source for a in todo]
 
     # ---- registry
     def registry(self) -> dict[str, dict]:
@@ -253,6 +509,8 @@ class ParagraphIndex:
 
         Articles are grouped so that each Chroma round trip (delete, add, registry upsert) carries a few
         hundred paragraphs: one call per article capped writes at ~135 paragraphs/s (benchmarks)."""
+        with self.lock, self.write_lock:
+            self.recover()  # a write of ours (or a dead process's) that failed half way: finish it first
         written = 0
         batch = self.settings.embed_batch_size * 8
         group: list[Article] = []
@@ -283,6 +541,11 @@ class ParagraphIndex:
         sources = [a.meta.source for a in group]
         self.keyword.ensure(compact=False)  # loaded before the write, so the write lands in it, not a re-read
         current = self._registry is not None and self._registry[0] == self._registry_key()
+        # Write-ahead: the intent names these articles before any paragraph changes, and each article's
+        # kept copy is its new version; a kill from here until the intent is cleared leaves what the next
+        # open needs to write them again, whole (`recover`).
+        intent = self.journal.begin("write", group)
+        self.kept.save(group)
         before = self._log_write(sources)
         self.paragraphs.delete(where={"source": {"$in": sources}})
         nodes = [n for a in group for n in article_nodes(a, self.settings.embed_context)]
@@ -305,21 +568,28 @@ class ParagraphIndex:
         } for a in group]
         self.docs.upsert(ids=sources, embeddings=[[1.0]] * len(group), metadatas=records)
         after = self._log_write(sources)
+        self.journal.end(intent)
         self._registry_update(current, dict(zip(sources, records)))
         written: dict[str, list[TextNode]] = {src: [] for src in sources}
         for n in nodes:
             written[n.metadata["source"]].append(n)
         self.keyword.replace(written, (before, after))
+        self._record_health()
         return len(nodes)
 
     def remove(self, source: str) -> None:
         with self.lock, self.write_lock:
             self.keyword.ensure()
             current = self._registry is not None and self._registry[0] == self._registry_key()
+            intent = self.journal.begin("remove", sources=[source])
             before = self._log_write([source])
             self.paragraphs.delete(where={"source": source})
             self.docs.delete(ids=[source])
-            self.keyword.replace({source: []}, (before, self._log_write([source])))
+            self.kept.remove(source)
+            after = self._log_write([source])
+            self.journal.end(intent)
+            self.keyword.replace({source: []}, (before, after))
+            self._record_health()
             self._registry_update(current, {}, [source])
             self.keyword.maybe_compact()
             self.version += 1
@@ -335,6 +605,17 @@ class ParagraphIndex:
         for offset in range(0, total, page):
             nodes += _to_nodes(self.paragraphs.get(include=["documents", "metadatas"], limit=page, offset=offset))
         return nodes
+
+    def has_paragraphs(self, source: str) -> bool:
+        """Paragraphs of `source` are stored (also when the registry does not list it: an index a crash
+        left half-written before writes were journalled)."""
+        return bool(self.paragraphs.get(where={"source": source}, limit=1, include=[])["ids"])
+
+    def prune_kept(self) -> None:
+        """Drop the kept copies of articles no longer indexed (after a reindex)."""
+        live = {_source_key(s) for s in self.registry()}
+        for k in self.kept.keys() - live:
+            (self.kept.folder / f"{k}.json").unlink(missing_ok=True)
 
     def nodes_of(self, source: str) -> list[TextNode]:
         nodes = _to_nodes(self.paragraphs.get(where={"source": source}, include=["documents", "metadatas"]))
@@ -822,3 +1103,354 @@ def remove_orphan_segments(chroma_dir: Path) -> list[str]:
             shutil.rmtree(d, ignore_errors=True)
             removed.append(d.name)
     return removed
+
+
+# ---- crash safety: kept copies of every article and a write-ahead journal
+KEPT_FORMAT = 1
+
+
+def _source_key(source: str) -> str:
+    return hashlib.sha256(source.encode("utf-8", "surrogatepass")).hexdigest()[:32]
+
+
+def _atomic_write(path: Path, text: str, sync: bool = False) -> None:
+    """Write a whole file or nothing: a kill mid-write leaves the old file (or none), never half of one."""
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
+    with open(tmp, "w", encoding="utf-8") as f:
+        f.write(text)
+        if sync:
+            f.flush()
+            os.fsync(f.fileno())
+    os.replace(tmp, path)
+
+
+def article_record(article: Article, max_paragraph_tokens: int) -> dict:
+    m = article.meta
+    return {"format": KEPT_FORMAT, "source": m.source, "content_hash": article.content_hash, "path": article.path,
+            "max_paragraph_tokens": max_paragraph_tokens, "warnings": list(article.warnings),
+            "meta": {f: getattr(m, f) for f in ("title",) + _META_FIELDS},
+            "paragraphs": [[p.number, p.part, p.tokens, p.context, p.text] for p in article.paragraphs]}
+
+
+def article_from_record(rec: dict) -> Article:
+    from .models import DocumentMeta, Paragraph
+
+    meta = DocumentMeta(source=rec["source"], **rec["meta"])
+    paragraphs = tuple(Paragraph(number=n, part=part, tokens=tok, context=ctx, text=text)
+                       for n, part, tok, ctx, text in rec["paragraphs"])
+    return Article(meta, paragraphs, rec["content_hash"], rec["path"], tuple(rec.get("warnings", ())))
+
+
+def resplit(article: Article, max_tokens: int) -> Article:
+    """A kept article split for another paragraph token budget: the parts of each paragraph rejoined and
+    split again, as ingest would have done."""
+    from .ingest import count_tokens, split_long
+    from .models import Paragraph
+
+    out = []
+    for number in sorted({p.number for p in article.paragraphs}):
+        parts = [p for p in article.paragraphs if p.number == number]
+        text = " ".join(p.text for p in parts)
+        pieces = split_long(text, max_tokens) if count_tokens(text) > max_tokens else [text]
+        out += [Paragraph(number, t, count_tokens(t), i, parts[0].context) for i, t in enumerate(pieces, 1)]
+    return dataclasses.replace(article, paragraphs=tuple(out))
+
+
+class KeptArticles:
+    """A copy of every indexed article as it was written (metadata and numbered paragraphs), one JSON file
+    per article in ``<index_dir>/articles/<collection>/``. Recovery after a crash and a rebuild after
+    index damage re-write articles from these, so an article ingested from outside documents/ (or whose
+    file has since gone) is never lost with the store."""
+
+    def __init__(self, folder: Path, max_paragraph_tokens: int):
+        self.folder = folder
+        self.max_paragraph_tokens = max_paragraph_tokens
+
+    def file(self, source: str) -> Path:
+        return self.folder / f"{_source_key(source)}.json"
+
+    def save(self, articles: Iterable[Article]) -> None:
+        self.folder.mkdir(parents=True, exist_ok=True)
+        for a in articles:
+            _atomic_write(self.file(a.meta.source),
+                          json.dumps(article_record(a, self.max_paragraph_tokens), ensure_ascii=False))
+
+    def load(self, source: str) -> Article | None:
+        return self._read(self.file(source))
+
+    def _read(self, path: Path) -> Article | None:
+        try:
+            rec = json.loads(path.read_text(encoding="utf-8"))
+            art = article_from_record(rec)
+        except FileNotFoundError:
+            return None
+        except Exception as e:  # noqa: BLE001 - a damaged copy: the caller falls back to the file
+            log.warning("The kept copy %s is unreadable (%s).", path, e)
+            return None
+        if rec.get("max_paragraph_tokens") not in (None, self.max_paragraph_tokens):
+            art = resplit(art, self.max_paragraph_tokens)
+        return art
+
+    def remove(self, source: str) -> None:
+        self.file(source).unlink(missing_ok=True)
+
+    def keys(self) -> set[str]:
+        try:
+            return {p.stem for p in self.folder.iterdir() if p.suffix == ".json" and not p.name.startswith(".")}
+        except FileNotFoundError:
+            return set()
+
+    def all(self) -> list[Article]:
+        return [a for k in sorted(self.keys()) if (a := self._read(self.folder / f"{k}.json")) is not None]
+
+    @property
+    def complete_marker(self) -> Path:
+        return self.folder / ".complete"
+
+
+_LIVE_INTENTS: set[str] = set()  # intents this process has begun and not ended
+
+
+class WriteJournal:
+    """Write-ahead intents in ``<index_dir>/journal/<collection>/``: one small file naming the articles a
+    write (or a remove) is about to change, made before the first paragraph is touched and deleted once
+    the registry names the new version. A file left behind means the writer died mid-write."""
+
+    def __init__(self, folder: Path):
+        self.folder = folder
+
+    def begin(self, op: str, articles: list[Article] | None = None, sources: list[str] | None = None,
+              paths: dict[str, str] | None = None) -> Path:
+        self.folder.mkdir(parents=True, exist_ok=True)
+        sources = [a.meta.source for a in articles] if articles is not None else list(sources or ())
+        paths = {a.meta.source: a.path for a in articles} if articles is not None else dict(paths or {})
+        path = self.folder / f"{time.time_ns():020d}-{uuid.uuid4().hex[:8]}.json"
+        # fsync: the one record that must be on disk before the store changes (one per write group).
+        _atomic_write(path, json.dumps({"op": op, "sources": sources, "paths": paths, "pid": os.getpid(),
+                                        "host": os.uname().nodename, "t": time.time()}), sync=True)
+        _LIVE_INTENTS.add(str(path))
+        return path
+
+    @staticmethod
+    def end(path: Path) -> None:
+        path.unlink(missing_ok=True)
+        _LIVE_INTENTS.discard(str(path))
+
+    def leftover(self, live_writers_possible: bool) -> list[tuple[Path, dict]]:
+        """Intents of writers that are gone. Under the embedded index's write lock every intent is one;
+        a client of a shared server skips those of a process of this machine that is still running."""
+        try:
+            files = sorted(p for p in self.folder.iterdir() if p.suffix == ".json" and not p.name.startswith("."))
+        except FileNotFoundError:
+            return []
+        out = []
+        for p in files:
+            try:
+                rec = json.loads(p.read_text(encoding="utf-8"))
+            except (OSError, ValueError):
+                continue  # written atomically, so only a foreign file: leave it
+            if str(p) in _LIVE_INTENTS:
+                continue  # this process is in the middle of it (a reindex spans several writes)
+            if live_writers_possible and rec.get("host") == os.uname().nodename and rec.get("pid") != os.getpid() \
+                    and _alive(rec.get("pid")):
+                continue
+            out.append((p, rec))
+        return out
+
+
+def _alive(pid) -> bool:
+    try:
+        os.kill(int(pid), 0)
+    except (ProcessLookupError, ValueError, TypeError):
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+# ---- index damage: cheap checks at every open, deep ones when a file changed outside our writes
+_SQLITE_MAGIC = b"SQLite format 3\x00"
+_HNSW_HEADER = struct.Struct("<iQQQQQQiIQQQdQ")  # chroma-hnswlib's header.bin (persistence version 1)
+_HNSW_FILES = ("header.bin", "data_level0.bin", "length.bin", "link_lists.bin")
+
+
+def sqlite_problem(db: Path, deep: bool) -> str | None:
+    """What is wrong with chroma.sqlite3, or None. The header and size checks cost one read of 100 bytes;
+    `deep` adds sqlite's own structural check (PRAGMA quick_check)."""
+    import sqlite3
+
+    try:
+        size = db.stat().st_size
+        with open(db, "rb") as f:
+            head = f.read(100)
+    except FileNotFoundError:
+        return "chroma.sqlite3 is missing"
+    except OSError as e:
+        return f"chroma.sqlite3 cannot be read ({e.strerror or e})"
+    if size == 0:
+        return "chroma.sqlite3 is empty (0 bytes)"
+    if len(head) < 100 or not head.startswith(_SQLITE_MAGIC):
+        return "chroma.sqlite3 is not a SQLite database any more (its first bytes were overwritten)"
+    page = int.from_bytes(head[16:18], "big")
+    page = 65536 if page == 1 else page
+    pages = int.from_bytes(head[28:32], "big")
+    if head[24:28] == head[92:96] and pages and size < pages * page:  # the page count is valid: compare
+        return f"chroma.sqlite3 is truncated ({size:,} of {pages * page:,} bytes)"
+    if not deep:
+        return None
+    try:
+        with contextlib.closing(sqlite3.connect(f"file:{db}?mode=ro", uri=True)) as con:
+            rows = [r[0] for r in con.execute("PRAGMA quick_check(5)")]
+            con.execute("SELECT count(*) FROM segments").fetchone()
+    except sqlite3.Error as e:
+        return f"chroma.sqlite3 is damaged ({e})"
+    if rows != ["ok"]:
+        return f"chroma.sqlite3 is damaged ({'; '.join(rows)[:300]})"
+    return None
+
+
+def hnsw_problem(folder: Path, space: str, deep: bool) -> str | None:
+    """What is wrong with one persisted HNSW segment folder, or None, checked from its bytes (never by
+    letting hnswlib load it: random bytes in data_level0.bin made it segfault). Cheap: files present,
+    header sane, sizes agreeing with it. Deep: every neighbour id in range, every link count within its
+    bound, vectors finite (unit length for cosine), labels unique and matching Chroma's id map."""
+    for name in _HNSW_FILES + ("index_metadata.pickle",):
+        if not (folder / name).is_file():
+            return f"{name} is missing" if folder.is_dir() else "the folder is missing"
+    raw = (folder / "header.bin").read_bytes()
+    if len(raw) != _HNSW_HEADER.size:
+        return f"header.bin has {len(raw)} bytes, not {_HNSW_HEADER.size}"
+    (version, off0, max_el, cur, per, label_off, data_off, max_level, enter, max_m, max_m0, m, _mult,
+     _ef) = _HNSW_HEADER.unpack(raw)
+    dim = (label_off - data_off) // 4
+    if not (version == 1 and off0 == 0 and cur <= max_el and 0 < max_m0 <= 4096 and 0 < max_m <= 4096
+            and data_off == 4 + 4 * max_m0 and label_off > data_off and (label_off - data_off) % 4 == 0
+            and per == label_off + 8 and -1 <= max_level < 64 and (cur == 0 or enter < cur)):
+        return "header.bin does not describe an HNSW index (overwritten)"
+    sizes = {n: (folder / n).stat().st_size for n in _HNSW_FILES}
+    if sizes["data_level0.bin"] != cur * per:
+        return f"data_level0.bin has {sizes['data_level0.bin']:,} bytes, the header says {cur * per:,}"
+    if sizes["length.bin"] != cur * 4:
+        return f"length.bin has {sizes['length.bin']:,} bytes, the header says {cur * 4:,}"
+    if not deep or cur == 0:
+        return None
+    data = np.memmap(folder / "data_level0.bin", dtype=np.uint8, mode="r", shape=(cur, per))
+    counts = np.ascontiguousarray(data[:, 0:2]).view(np.uint16).ravel()
+    if int(counts.max()) > max_m0:
+        return "data_level0.bin holds impossible link counts (overwritten)"
+    links = np.ascontiguousarray(data[:, 4:data_off]).view(np.uint32)
+    used = np.arange(max_m0)[None, :] < counts[:, None]
+    if bool((links[used] >= cur).any()):
+        return "data_level0.bin links to elements that do not exist (overwritten)"
+    vectors = np.ascontiguousarray(data[:, data_off:label_off]).view(np.float32)
+    if not bool(np.isfinite(vectors).all()):
+        return "data_level0.bin holds vectors that are not numbers (overwritten)"
+    if space == "cosine" and dim > 1:
+        norms = np.linalg.norm(vectors, axis=1)
+        if bool((np.abs(norms - 1) > 1e-2).any()):
+            return "data_level0.bin holds vectors that are not unit length (overwritten)"
+    labels = np.ascontiguousarray(data[:, label_off:label_off + 8]).view(np.uint64).ravel()
+    if len(np.unique(labels)) != cur:
+        return "data_level0.bin holds duplicate labels (overwritten)"
+    del data, links, vectors
+    # Upper levels: per element a 4-byte size, then that many bytes of (count, maxM ids) blocks.
+    ll = (folder / "link_lists.bin").read_bytes()
+    block = 4 + 4 * max_m
+    pos, top = 0, -1
+    for i in range(cur):
+        if pos + 4 > len(ll):
+            return "link_lists.bin is truncated"
+        (n,) = struct.unpack_from("<I", ll, pos)
+        pos += 4
+        if n:
+            if n % block or pos + n > len(ll) or n // block > max_level:
+                return "link_lists.bin is damaged"
+            arr = np.frombuffer(ll, dtype=np.uint32, count=n // 4, offset=pos).reshape(-1, block // 4)
+            cnt = arr[:, 0] & 0xFFFF
+            if int(cnt.max()) > max_m or bool((arr[:, 1:][np.arange(max_m)[None, :] < cnt[:, None]] >= cur).any()):
+                return "link_lists.bin links to elements that do not exist (overwritten)"
+            top = max(top, n // block) if i != enter else top
+            pos += n
+    if pos != len(ll):
+        return "link_lists.bin has bytes the index does not account for"
+    try:
+        with open(folder / "index_metadata.pickle", "rb") as f:
+            meta = _MapUnpickler(f).load()
+        label_to_id = meta.__dict__.get("label_to_id", {}) if hasattr(meta, "__dict__") else meta["label_to_id"]
+        known = np.fromiter(label_to_id.keys(), dtype=np.uint64, count=len(label_to_id))
+    except Exception as e:  # noqa: BLE001 - any unreadable map means the same
+        return f"index_metadata.pickle is unreadable ({type(e).__name__})"
+    if len(known) and not bool(np.isin(known, labels).all()):
+        return "index_metadata.pickle names vectors the index does not hold"
+    return None
+
+
+class _Plain:
+    """Stands in for Chroma's PersistentData class: only its fields are read, no class is imported."""
+
+    def __setstate__(self, state):
+        self.__dict__.update(state if isinstance(state, dict) else {})
+
+
+def _map_unpickler():
+    import pickle
+
+    class Unpickler(pickle.Unpickler):
+        def find_class(self, module, name):
+            return _Plain
+
+    return Unpickler
+
+
+def _MapUnpickler(f):  # noqa: N802 - reads like the class it makes
+    return _map_unpickler()(f)
+
+
+def _chroma_signature(chroma_dir: Path) -> dict[str, list[int]]:
+    """(size, mtime) of chroma.sqlite3 and every segment file: what the deep checks were last run on."""
+    sig = {}
+    for p in [chroma_dir / "chroma.sqlite3"] + [f for d in sorted(chroma_dir.glob("*-*-*-*-*")) if d.is_dir()
+                                                  for f in sorted(d.iterdir())]:
+        try:
+            st = p.stat()
+        except OSError:
+            continue
+        sig[p.relative_to(chroma_dir).as_posix()] = [st.st_size, st.st_mtime_ns]
+    return sig
+
+
+def _vector_segments(db: Path, collections: Iterable[str]) -> list[tuple[str, str, bool]]:
+    """(collection name, vector segment id, has it persisted vectors?) read straight from chroma.sqlite3,
+    without opening Chroma. A segment that never persisted (under hnsw:sync_threshold records) legitimately
+    has no files: its vectors are still in Chroma's log."""
+    import sqlite3
+
+    names = list(collections)
+    with contextlib.closing(sqlite3.connect(f"file:{db}?mode=ro", uri=True)) as con:
+        rows = con.execute(
+            "SELECT c.name, s.id, EXISTS(SELECT 1 FROM max_seq_id m WHERE m.segment_id = s.id) FROM segments s "
+            f"JOIN collections c ON c.id = s.collection WHERE s.scope = 'VECTOR' AND c.name IN "
+            f"({','.join('?' * len(names))})", names).fetchall()
+    return [(n, str(s), bool(p)) for n, s, p in rows]
+
+
+def _registry_from_sqlite(db: Path, docs_collection: str) -> dict[str, dict] | None:
+    """The registry's article ids and paths read straight from chroma.sqlite3 (a damaged store's, before
+    it is moved aside): which articles had no kept copy. None when the file cannot be read."""
+    import sqlite3
+
+    try:
+        with contextlib.closing(sqlite3.connect(f"file:{db}?mode=ro", uri=True)) as con:
+            rows = con.execute(
+                "SELECT e.embedding_id, m.key, m.string_value FROM embeddings e "
+                "JOIN segments s ON s.id = e.segment_id JOIN collections c ON c.id = s.collection "
+                "LEFT JOIN embedding_metadata m ON m.id = e.id AND m.key IN ('path', 'content_hash') "
+                "WHERE c.name = ? AND s.scope = 'METADATA'", (docs_collection,)).fetchall()
+    except sqlite3.Error:
+        return None
+    out: dict[str, dict] = {}
+    for src, key, value in rows:
+        rec = out.setdefault(src, {})
+        if key:
+            rec[key] = value
+    return out
