@@ -100,7 +100,8 @@ _PHRASE_RES = [(re.compile(a, re.I), b) for a, b in _PHRASES]
 
 
 def words(text: str) -> list[str]:
-    text = re.sub(r"\b([A-Z])\.([A-Z])\.", r"\1\2", text)  # "U.S." and "US" are one word
+    # "U.S." and "US" are one word (also "D.C" where a sentence's final period was cut off)
+    text = re.sub(r"\b([A-Z])\.([A-Z])(?:\.|\b)", r"\1\2", text)
     for rx, repl in _PHRASE_RES:
         text = rx.sub(repl, text)
     return re.findall(r"[A-Za-z][A-Za-z'\u2019\-]*|\d[\d,\.]*", text)
@@ -384,8 +385,10 @@ def negation_scopes(text: str, anchor_terms: set[str], window: int = 8, skip: se
         if stem(m.group(0).split()[0]) in skip:
             continue  # already counted as an antonym of a claim word
         # the scope ends at the clause: "will not be able to join if a peace deal is struck" negates "join"
-        tail = re.split(r"[;:,\u2013\u2014]|\b(?:but|while|whereas|and that|if|unless|when|because|until|"
-                        r"before|after)\b", text[m.end():], maxsplit=1)[0]
+        tail, *rest = re.split(r"([;:,\u2013\u2014]|\b(?:but|while|whereas|and that|if|unless|when|because|"
+                               r"until|till|before|after)\b)", text[m.end():], maxsplit=1)
+        if rest and rest[0].lower() in ("until", "till") and len(words(tail)) <= window:
+            continue  # "did not feel drawn to it until college" says when, not that it never happened
         scope = words(tail)[:window]
         if m.group(0).lower() in ("no", "none", "without", "lack of", "absence of") and not scope:
             continue
@@ -867,7 +870,8 @@ def judge_clause(part: ClaimPart, sentence: str, sim: float, context: str = "", 
             said = term_set(strip_quotes(sentence))
             if part.speaker not in said and stem(part.speaker) not in said:  # terms are stems ("compani")
                 return PairJudgment("not_mentioned", 0.0, relevance, "not said by the claimed speaker")
-        elif speaker != part.speaker:
+        elif speaker != part.speaker and not _same_entity(stem(speaker), stem(part.speaker)):
+            # ("Tehran insists" for "Iran says": a capital speaks for its country)
             return PairJudgment("not_mentioned", 0.0, relevance, f"said by {speaker}, not {part.speaker}")
     flags: list[str] = []
     conflicts = quantity_conflicts(part.content, sentence)

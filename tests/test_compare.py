@@ -20,6 +20,14 @@ from assistant.text import speaker_of
     ("Beijing does not welcome dialogue with Washington.", "China welcomes dialogue with Washington.", "negation"),
     ("The Geneva-based IMF projects three percent growth.", "The Washington-based agency projects three percent growth.",
      "place"),
+    ("In the women's final, Maddalena took gold.", "Maddalena won the silver medal in the final.", "rank"),
+    ("Smith won the bronze medal in the 400m.", "Smith took gold in the 400m.", "rank"),
+    ("Maria Lopez of the World Bank said growth would slow.",
+     "Maria Lopez, an economist, and Tom Reed of the World Bank said growth would slow.", "roles"),
+    ("Crew-1 carried Shannon Walker of the Japan Aerospace Exploration Agency along with astronaut Soichi Noguchi.",
+     "It was a picture perfect launch, as NASA astronauts Michael Hopkins, Victor Glover, and Shannon Walker, and "
+     "Soichi Noguchi of the Japan Aerospace Exploration Agency (JAXA) blasted off from Kennedy Space Center.", "roles"),
+    ("Obama said he would sign the sanctions bill.", "Obama said he would veto the sanctions bill.", "opposite"),
 ])
 def test_a_changed_part_is_a_conflict(claim, source, kind):
     found = conflicts(claim, source, source)
@@ -32,6 +40,12 @@ def test_a_changed_part_is_a_conflict(claim, source, kind):
     ("The bridge reopened on Tuesday.", "The bridge reopened on Tuesday after repairs."),
     ("The US does not see NATO membership as realistic.", "The US does not see NATO membership for Kyiv as realistic."),
     ("Trump and Putin met in Alaska.", "The summit is taking place in Anchorage, Alaska."),
+    # "not ... until" says when it happened, not that it did not
+    ("The firm did not turn a profit until 2019.", "The firm turned a profit in 2019."),
+    ("She did not take up the sport until she was in college.", "She took up the sport in college."),
+    ("Smith won the bronze medal in the 400m.", "Smith took bronze in the 400m final."),
+    ("Noguchi of the Japan Aerospace Exploration Agency flew with Walker.",
+     "Shannon Walker and Soichi Noguchi of the Japan Aerospace Exploration Agency (JAXA) flew."),
 ])
 def test_the_same_facts_are_no_conflict(claim, source):
     assert conflicts(claim, source, source) == []

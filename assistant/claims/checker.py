@@ -268,6 +268,11 @@ class ClaimChecker:
             return PairJudgment("not_mentioned", 0.0, j.relevance, "a denial the sentence does not address")
         if j.reason.startswith(("said by", "not said by")):
             return j  # someone else's words: the misattribution rule decides
+        kinds = {f.split(":", 1)[0] for f in j.flags}
+        if j.stance == "contradicts" and kinds & {"year", "date"} and kinds & {"count", "fraction", "duration"}:
+            # "56 officers were killed in 2010" vs "48 were killed in 2009": another year's figure, not a
+            # conflicting one (a wrong year alone still contradicts)
+            return PairJudgment("not_mentioned", 0.0, j.relevance, f"about another period ({j.reason})")
         n_amounts = len(amounts_of(part.content))
         # matching amounts are strong evidence that two differently worded sentences state one fact
         boosted = min(1.0, j.relevance + 0.06 * n_amounts)
@@ -333,15 +338,17 @@ _YEAR = re.compile(r"\b(?:19|20)\d\d\b")
 def _years_stated(claim: str, paragraph: str, art: _Article, article_text: str) -> bool:
     """Every year the claim gives is in `paragraph` (the sentence before) or the headline/date, or is
     the only year the article (`article_text`, art.text()) mentions; and the claim has no digits besides
-    years."""
+    years and names the article writes ("Crew-1", "COVID-19")."""
     years = set(_YEAR.findall(claim))
     rest = _YEAR.sub("", claim)
     text = article_text.lower()
     for m in _DESIGNATION.finditer(rest):  # "COVID-19" as its article writes it is a name, not a number
         if m.group(0).lower() in text:
             rest = rest.replace(m.group(0), "")
-    if not years or re.search(r"\d", rest):
+    if re.search(r"\d", rest):
         return False
+    if not years:
+        return True  # its only digits are names the article writes ("the Crew-1 astronauts")
     near = set(_YEAR.findall(" ".join([paragraph, art.info.title or "", art.info.date or ""])))
     return years <= near or set(_YEAR.findall(article_text)) == years
 

@@ -239,6 +239,10 @@ def conflicts(claim: str, sentence: str, article_text: str = "") -> list[str]:
         swap = _slot_swap(c, s)
         if swap:
             out.append(swap)
+    if not any(f.startswith("roles") for f in out):
+        swap = _affiliation_swap(c, s)
+        if swap:
+            out.append(swap)
     # places: the claim's place is nowhere in the article, the sentence names another
     if article_text and not _headline(sentence):  # title case fools the tagger ("in Talk with Putin")
         art = article_text.lower()
@@ -405,7 +409,20 @@ def _ranks(doc) -> list[_Slotted]:
         v = int(m.group(0)) if m else _ORDINALS.get(low.split()[-1])
         if v:
             out.append(_Slotted(v, e.text, _anchor(e)))
+    # a medal is a place too: "took gold" vs "won the silver medal" (the medal is their shared slot)
+    for t in doc:
+        v = _MEDALS.get(t.lower_)
+        if v is None:
+            continue
+        medal = t.head.lemma_.lower() in ("medal", "medalist", "medallist") or \
+            (t.dep_ == "dobj" and t.head.lemma_.lower() in _MEDAL_VERBS)
+        if medal:
+            out.append(_Slotted(v, t.text, _anchor(doc[t.i:t.i + 1]) | {"medal"}))
     return out
+
+
+_MEDALS = {"gold": 1, "silver": 2, "bronze": 3}
+_MEDAL_VERBS = {"win", "take", "claim", "earn", "capture", "grab", "bag", "collect", "clinch", "secure"}
 
 
 def _rank_conflict(c, s) -> str | None:
@@ -503,6 +520,8 @@ def _mentioned(name: str, text_lower: str) -> bool:
 def _negated(verb) -> bool:
     """The verb is negated: "not"/"n't"/"never" on it or on its auxiliary ("cannot predict"), or its
     object is "no ..."/"nothing" ("found no evidence" says what "did not find any evidence" says).""" 
+    if any(x.lower_ in ("until", "till") and x.dep_ in ("mark", "prep") for x in verb.subtree):
+        return False  # "did not turn a profit until 2019" says when it did, not that it did not
     for x in (verb, *[c for c in verb.children if c.dep_ in ("aux", "auxpass")]):
         if any(c.dep_ == "neg" or c.lower_ in ("never", "not", "n't") for c in x.children) or x.lower_ == "cannot":
             return True
@@ -521,6 +540,35 @@ def negated_verb_in(claim: str, sentence: str) -> bool:
         return True
     said = {t.lemma_.lower() for t in parse(sentence)}
     return any(v in said for v in verbs)
+
+
+def _affiliations(doc) -> list[tuple[str, str]]:
+    """(name, organisation) for "NAME of ORG" ("Soichi Noguchi of the Japan Aerospace Exploration
+    Agency"); the name by its head word, since the small model labels names inconsistently."""
+    out = []
+    for t in doc:
+        # only the name right before "of": the parser may hang the phrase on an earlier name in a list
+        if t.lower_ == "of" and t.dep_ == "prep" and t.head.pos_ == "PROPN" and t.head.i == t.i - 1:
+            obj = next((c for c in t.children if c.dep_ == "pobj" and c.ent_type_ == "ORG"), None)
+            if obj is not None:
+                aside = {x.i for a in obj.children if a.dep_ == "appos" for x in a.subtree}  # "(JAXA)"
+                org = " ".join(x.lower_ for x in obj.subtree if x.pos_ in ("PROPN", "NOUN") and x.i not in aside)
+                out.append((t.head.lower_, org))
+    return out
+
+
+def _affiliation_swap(c, s) -> str | None:
+    """The claim ties a person to an organisation that the sentence ties to someone else it also names:
+    "Walker of the space agency" vs "Noguchi of the space agency" in a sentence naming Walker."""
+    s_aff = _affiliations(s)
+    s_words = {t.lower_ for t in s}
+    for name, org in _affiliations(c):
+        if (name, org) in s_aff or name not in s_words:
+            continue
+        other = next((n for n, o in s_aff if o == org and n != name), None)
+        if other:
+            return f"roles: claim '{name} of {org}' vs source '{other} of {org}'"
+    return None
 
 
 def _same_name(a: str, b: str) -> bool:
