@@ -42,12 +42,13 @@ def test_dev_answers_meet_the_gates(dev):
     r = run_questions(a, qs, show_failures=False)
     print({k: round(v, 3) for k, v in r.items() if isinstance(v, float)})
     assert r["citation_precision"] >= 0.97
-    # gates a little under today's dev figures (recall 0.81, abstention 0.88, false abstention 0.03,
-    # facts 0.76): a change that loses more than noise fails
-    assert r["citation_recall"] >= 0.78
-    assert r["abstention_accuracy"] >= 0.86
+    # gates a little under today's dev figures (285 questions since 43 hand-labelled dev rows were added,
+    # 25 of them unanswerable: recall 0.83, abstention 0.83, false abstention 0.04, facts 0.78): a change
+    # that loses more than noise fails
+    assert r["citation_recall"] >= 0.80
+    assert r["abstention_accuracy"] >= 0.80
     assert r["false_abstention"] <= 0.07
-    assert r["fact_coverage"] >= 0.72
+    assert r["fact_coverage"] >= 0.75
 
 
 def test_dev_claims_meet_the_gates(dev):
@@ -56,9 +57,10 @@ def test_dev_claims_meet_the_gates(dev):
     a, files, _, cs = dev
     r = run_claims(a, cs, files, show_failures=False)
     print(r["matrix_text"])
-    # today on dev: macro 0.90, contradiction recall 0.83
-    assert r["macro_accuracy"] >= 0.86
-    assert r["contradiction_recall"] >= 0.78
+    # today on dev (147 claims since 67 hand-labelled dev rows were added): macro 0.83, contradiction
+    # recall 0.71
+    assert r["macro_accuracy"] >= 0.80
+    assert r["contradiction_recall"] >= 0.68
     m = r["matrix"]
     # a wrong "supports" misleads most: few silent articles may be called supporting
     assert m["not_mentioned"]["supports"] <= 6
