@@ -544,9 +544,8 @@ def claim_markdown(check: ClaimCheck, filters: str | None = None,
                 cits.append(Citation(n, e.passage, e.quote))
                 refs.append(f"[{n}] “{md_escape(evidence_excerpt(e.quote or e.passage.text, part or check.claim))}”")
             confidence = f" ({v.confidence:.0%})" if v.stance != "not_mentioned" else ""
-            # No <br> in a cell: with HTML off it showed as text ("SouthFront<br>European ...").
-            evidence = " · ".join(refs) if refs else md_escape(v.reason or "—")
-            out.append(f"| **{md_escape(_outlet_label(v.outlet))}** — *{md_escape(_short(v.title, 90))}* | "
+            evidence = "<br>".join(refs) if refs else md_escape(v.reason or "—")
+            out.append(f"| **{md_escape(_outlet_label(v.outlet))}**<br>{md_escape(_short(v.title, 90))} | "
                        f"{STANCE_LABEL.get(v.stance, v.stance)}{confidence} | {evidence} |")
         if silent:
             names = "; ".join(f"{md_escape(_outlet_label(v.outlet))} (“{md_escape(_short(v.title, 60))}”)"
@@ -1099,7 +1098,7 @@ async def handle_upload(files: list) -> None:
     lines = []
     if report and (report.added or report.updated):
         names = ", ".join(md_escape(n) for n in (*report.added, *report.updated))
-        lines.append(f"**Added** to the collection: {names} — {_plural(report.paragraphs, 'paragraph')}, citable from now on.")
+        lines.append(f"**Added** to the collection: {names} — {report.paragraphs} paragraphs, citable from now on.")
     if report and report.unchanged:
         lines.append(f"Already indexed, unchanged: {', '.join(md_escape(n) for n in report.unchanged)}.")
     if rejected:
