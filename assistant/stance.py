@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 import re
+from pathlib import Path
 from dataclasses import dataclass, field
 from functools import lru_cache
 
@@ -17,9 +18,10 @@ _STEM = Stemmer.Stemmer("english")
 
 # ---------------------------------------------------------------- sentences
 
-_ABBREV = {"mr", "mrs", "ms", "dr", "st", "gen", "sen", "rep", "gov", "lt", "col", "jan", "feb", "mar", "apr",
-           "jun", "jul", "aug", "sep", "sept", "oct", "nov", "dec", "no", "vs", "etc", "u.s", "u.k", "u.n", "e.g",
-           "i.e", "jr", "sr", "prof", "inc", "corp", "co"}
+# Abbreviations that do not end a sentence: a data file (read directly: assistant.text imports this module).
+_ABBREV = frozenset(x.strip().lower() for x in (Path(__file__).resolve().parent / "text" / "data" / "abbreviations.txt")
+                    .read_text(encoding="utf-8").splitlines() if x.strip() and not x.lstrip().startswith("#"))
+_COMPANY_FORMS = {"inc", "corp", "co", "ltd", "bros"}
 _OPEN_Q, _CLOSE_Q = "\u201c", "\u201d"
 
 
@@ -50,8 +52,11 @@ def split_sentences(text: str) -> list[str]:
                     word = re.search(r"([\w.]+)$", line[start:i])
                     w = word.group(1).lower() if word else ""
                     if ch == "." and (w in _ABBREV or re.fullmatch(r"[a-z]", w)):
-                        i += 1
-                        continue
+                        nxt = re.match(r"[A-Za-z]+", line[j + 1:]) if j < len(line) else None
+                        # "Acme Ltd. The deal ...": a company form before a function word ends the sentence
+                        if not (w in _COMPANY_FORMS and nxt and nxt.group(0).lower() in _STOP):
+                            i += 1
+                            continue
                     out.append(line[start:j].strip())
                     start = j
                     i = j

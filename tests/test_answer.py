@@ -225,3 +225,26 @@ def test_labelled_questions_with_article_context_meet_the_targets(built_assistan
     assert rep.abstention_accuracy >= 0.88, rep.failures
     assert rep.fact_coverage >= 0.85, rep.failures
     assert rep.latency_p95_ms < 300, rep.lines()
+
+
+@pytest.mark.parametrize("value,label,question,answers", [
+    # a number the question already states is not its answer (economy, health, sport)
+    ("162", "CARDINAL", "How many of the 162 banks are minority-owned?", False),
+    ("as high as 2.9 million", "CARDINAL", "How many of the 2.9 million doses were boosters?", False),
+    ("1.1 million", "CARDINAL", "How many of the 2.9 million doses were boosters?", True),
+    # "First, ..." is a discourse marker, not a count; an ordinal answers a question about a place
+    ("First", "ORDINAL", "How many goals did the striker score?", False),
+    ("fourth", "ORDINAL", "In what place did she finish in the final?", True),
+    # an amount of money does not answer "how many <things>"
+    ("$8 billion", "MONEY", "How many companies received loans?", False),
+    ("$8 billion", "MONEY", "How much money did the companies receive in loans?", True),
+    # a vague date does not answer "On what date ...?", a weekday or a calendar date does
+    ("this year", "DATE", "On what date did the fair open?", False),
+    ("Aug. 25", "DATE", "On what date did the fair open?", True),
+    ("Monday", "DATE", "On what date did the court rule?", True),
+    ("later this month", "DATE", "When will the delegation arrive?", True),
+])
+def test_an_answer_value_must_say_what_the_question_does_not(value, label, question, answers):
+    from assistant.answer.model import gives_new_value
+
+    assert gives_new_value(value, label, question.lower()) is answers

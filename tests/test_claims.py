@@ -378,3 +378,14 @@ def test_past_the_listing_limit_only_candidates_are_listed_and_the_rest_counted_
     cc = checker.check("The Alaska meeting lasted more than five hours")
     assert [v.source for v in cc.verdicts] == ["a.txt"]  # b.txt was not retrieved: not listed ...
     assert "1 silent" in cc.summary  # ... but counted
+
+
+@pytest.mark.parametrize("text,n", [
+    ("Earlier this year, Marine Corps Staff Sgt. John Stefanowicz earned a spot. He trained for years.", 2),
+    ("Oregon Gov. Kate Brown asked for help. Lt. Col. Ann Smith agreed.", 2),
+    ("Capt. Peyton Walsh and Pfc. Lee Wong competed. Both advanced.", 2),
+    ("Shares of Acme Corp. The company said profit rose 3%.", 2),  # a company form that ends a sentence
+    ("Apple Inc. Chief Executive Tim Cook spoke on Monday.", 1),  # ... and one that does not
+])
+def test_titles_and_ranks_do_not_end_a_sentence(text, n):
+    assert len(split_sentences(text)) == n, split_sentences(text)

@@ -15,7 +15,7 @@ from ..text.language import SWITCH as ENGLISH_ONLY
 from ..text.language import not_english
 from ..text.question import analyse_question, question_parts
 from .base import NOT_FOUND, AnswerEngine, AnswerStream, not_found
-from .model import FEATURES, AnswerModel, answer_features
+from .model import FEATURES, AnswerModel, answer_features, gives_new_value
 from .question import (
     _DATE,
     _NEEDS,
@@ -251,7 +251,7 @@ def short_answer(question: str, verified: str) -> str:
     m = _QUOTED_PART.search(text)
     quote = m.group(1) if m else text
     qlow = question.lower()
-    ents = [e for e in parse(quote).ents if e.label_ in qi.wants and e.text.lower() not in qlow]
+    ents = [e for e in parse(quote).ents if e.label_ in qi.wants and gives_new_value(e.text, e.label_, qlow)]
     if not ents or not nums or len(quote.split()) < 6:
         return ""  # a headline or fragment: quoting it whole says as much
     group = [ents[0]]

@@ -111,7 +111,7 @@ def answer_features(q: Question, sents: list[_Sentence], passages: list[Passage]
         row = info.paragraphs[idx] if idx < len(info.paragraphs) else ()
         sinfo = row[s.position] if s.position < len(row) and row[s.position].text == s.text else None
         ents = sinfo.entities if sinfo else ()
-        type_match = any(e.label in qi.wants and e.text.lower() not in qlow for e in ents) or \
+        type_match = any(e.label in qi.wants and gives_new_value(e.text, e.label, qlow) for e in ents) or \
             bool(qi.answer_type in _UNIT_WORDS and _UNIT_WORDS[qi.answer_type].search(s.text) and
                  re.search(r"\d|\b(?:one|two|three|four|five|six|seven|eight|nine|ten|hundred|thousand|million|"
                            r"billion)\b", s.text, re.I))
@@ -161,6 +161,34 @@ def answer_features(q: Question, sents: list[_Sentence], passages: list[Passage]
         if addresses_assistant(s.text):
             s.eligible = False  # an instruction planted for a model is not news (text/injection.py)
     return rows
+
+
+_NUMBER_WORD = re.compile(r"\d[\d,.]*|\b(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|"
+                          r"twenty|thirty|forty|fifty|hundred|thousand|million|billion|trillion)\b", re.I)
+_DAY_ASKED = re.compile(r"\b(?:what|which) (?:date|day)\b")
+_SPECIFIC_DATE = re.compile(r"\d|\b(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?\b|"
+                            r"\b(?:mon|tues|wednes|thurs|fri|satur|sun)day\b|\b(?:yesterday|today|tomorrow)\b")
+_RANK_ASKED = re.compile(r"\b(?:place|placed|rank|ranked|position|finish|finished|seed|seeded)\b")
+
+
+def gives_new_value(text: str, label: str, qlow: str) -> bool:
+    """An entity of the asked type answers only if it says something the question does not already
+    state: "as high as 2.9 million" does not answer "How many of the 2.9 million doses ..." (its number
+    is the question's own); an ordinal ("First, ...") answers only a question about a place or rank,
+    and an amount of money not "how many <things>"."""
+    low = text.lower()
+    if low in qlow:
+        return False
+    if label == "ORDINAL" and not _RANK_ASKED.search(qlow):
+        return False
+    if label == "DATE" and _DAY_ASKED.search(qlow) and not _SPECIFIC_DATE.search(low):
+        return False  # "this year", "later this month" do not answer "On what date ...?"
+    if label == "MONEY" and re.search(r"\bhow many\b", qlow) and not re.search(r"\bhow many (?:dollars|euros|pounds)\b", qlow):
+        return False  # a count of things, not an amount of money
+    nums = [n.rstrip(".,") for n in _NUMBER_WORD.findall(low)]
+    if nums and all(re.search(rf"(?<![\w.]){re.escape(n)}(?![\w])", qlow) for n in nums):
+        return False
+    return True
 
 
 @lru_cache(maxsize=1024)

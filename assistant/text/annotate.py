@@ -352,7 +352,7 @@ def speaker_of(sentence: str) -> str | None:
 # ---------------------------------------------------------------- cache, keyed by the article's text
 
 # Bumped whenever the analysis changes, so analyses cached on disk by older code are recomputed.
-ANALYSIS_VERSION = 6
+ANALYSIS_VERSION = 7
 
 
 def article_key(paragraphs: list[str]) -> str:
