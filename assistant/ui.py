@@ -544,8 +544,9 @@ def claim_markdown(check: ClaimCheck, filters: str | None = None,
                 cits.append(Citation(n, e.passage, e.quote))
                 refs.append(f"[{n}] “{md_escape(evidence_excerpt(e.quote or e.passage.text, part or check.claim))}”")
             confidence = f" ({v.confidence:.0%})" if v.stance != "not_mentioned" else ""
-            evidence = "<br>".join(refs) if refs else md_escape(v.reason or "—")
-            out.append(f"| **{md_escape(_outlet_label(v.outlet))}**<br>{md_escape(_short(v.title, 90))} | "
+            # No <br> in a cell: with HTML off it showed as text ("SouthFront<br>European ...").
+            evidence = " · ".join(refs) if refs else md_escape(v.reason or "—")
+            out.append(f"| **{md_escape(_outlet_label(v.outlet))}** — *{md_escape(_short(v.title, 90))}* | "
                        f"{STANCE_LABEL.get(v.stance, v.stance)}{confidence} | {evidence} |")
         if silent:
             names = "; ".join(f"{md_escape(_outlet_label(v.outlet))} (“{md_escape(_short(v.title, 60))}”)"
@@ -873,6 +874,27 @@ def _install_offline_page() -> None:
 _install_offline_page()
 
 
+def _private_session_files() -> Path:
+    """Chainlit keeps every session's files (uploads, the panels shown in this run) under <project>/.files/
+    and deletes that whole folder when a server stops, so stopping one Newsdesk server (a second one over
+    another index, the old process of a restart) took the folder from under any other server of the same
+    checkout: its next answer could not attach a citation panel and failed, and uploads failed. Each server
+    gets a folder of its own instead, removed when it stops (Chainlit's shutdown removes it, not .files/)."""
+    import tempfile
+
+    import chainlit.config
+    import chainlit.server
+
+    own = Path(tempfile.mkdtemp(prefix="newsdesk-session-files-"))
+    chainlit.config.FILES_DIRECTORY = own  # read at each use by the session (chainlit/session.py)
+    chainlit.server.FILES_DIRECTORY = own  # the folder its shutdown removes
+    return own
+
+
+if cl_config.run.module_name:
+    _private_session_files()
+
+
 # ---------------------------------------------------------------- Chainlit hooks
 @cl.on_chat_start
 async def on_chat_start():
@@ -1098,7 +1120,7 @@ async def handle_upload(files: list) -> None:
     lines = []
     if report and (report.added or report.updated):
         names = ", ".join(md_escape(n) for n in (*report.added, *report.updated))
-        lines.append(f"**Added** to the collection: {names} — {report.paragraphs} paragraphs, citable from now on.")
+        lines.append(f"**Added** to the collection: {names} — {_plural(report.paragraphs, 'paragraph')}, citable from now on.")
     if report and report.unchanged:
         lines.append(f"Already indexed, unchanged: {', '.join(md_escape(n) for n in report.unchanged)}.")
     if rejected:

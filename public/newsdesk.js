@@ -56,6 +56,20 @@
     closeSide();
   }
 
+  // A citation belongs to the exchange it was opened from: when the user sends anything (a question, an
+  // upload), the panel closes instead of showing the previous citation beside the new exchange.
+  var userMessages = -1;
+  function watchSends() {
+    var n = document.querySelectorAll('[data-step-type="user_message"]').length;
+    if (userMessages >= 0 && n > userMessages && signature() !== null) {
+      accepted = null;
+      allowUntil = 0;
+      root.removeAttribute("data-nd-side");
+      closeSide();
+    }
+    userMessages = n;
+  }
+
   // 2. The welcome line under the logo: what is indexed (from /newsdesk/welcome, same server).
   var welcome = null;
   var askedAt = 0;
@@ -152,7 +166,8 @@
   // 4. The claim table's silent articles: one collapsed line ("Not mentioned by 5 articles: ...") that
   // opens on a click or Enter. Only attributes are set: the text itself stays React's.
   function collapseSilent() {
-    var lines = document.querySelectorAll('[data-step-type="assistant_message"] .message-content p:not([data-nd-silent])');
+    var lines = document.querySelectorAll(
+      '[data-step-type="assistant_message"] [role="article"]:not([data-nd-silent])');  // Chainlit's paragraphs
     for (var i = 0; i < lines.length; i++) {
       var p = lines[i];
       if (!/^Not mentioned by \d+ articles?:/.test(p.textContent || "")) continue;
@@ -164,7 +179,7 @@
     }
   }
   function toggleSilent(e) {
-    var p = e.target && e.target.closest && e.target.closest("p[data-nd-silent]");
+    var p = e.target && e.target.closest && e.target.closest("[data-nd-silent]");
     if (!p || (e.type === "keydown" && e.key !== "Enter" && e.key !== " ")) return;
     if (e.type === "keydown") e.preventDefault();
     var open = p.getAttribute("data-nd-silent") === "open";
@@ -176,6 +191,7 @@
 
   var scheduled = false;
   new MutationObserver(function () {
+    watchSends();
     watchSide();  // at once: before the browser paints the panel
     if (!scheduled) {
       scheduled = true;

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from tests.ui_helpers import (DESKTOP, PHONE, ROOT, assistant_message, cited_answer, launch_browser, open_chat,
-                              running_app, send)
+                              open_citation, running_app, send)
 
 pytestmark = pytest.mark.browser
 
@@ -117,9 +117,7 @@ def test_answer_streams_with_citations_that_open_the_source_paragraph(page, ui, 
     outlet = sources_line.split(":")[0].strip()
     number = int(re.search(r"¶(\d+)\s*\[1\]", sources_line).group(1))
 
-    links.first.click()
-    panel = page.locator("#side-view-content")
-    panel.wait_for(timeout=10_000)
+    panel = open_citation(page, links.first)
     assert page.locator("#side-view-title").inner_text().strip() == "[1]"
     panel_text = panel.inner_text()
     assert outlet in panel_text
@@ -140,8 +138,7 @@ def test_article_html_is_rendered_as_text_never_executed(page, ui, tmp_path):
     send(page, "What turnout did the Zorbland electoral commission report?")
     answer = cited_answer(page)
     for i in range(answer.locator("a.element-link").count()):
-        answer.locator("a.element-link").nth(i).click()
-        if "Zorbland" in page.locator("#side-view-content").inner_text():
+        if "Zorbland" in open_citation(page, answer.locator("a.element-link").nth(i)).inner_text():
             break
     panel_text = page.locator("#side-view-content").inner_text()
     assert "Zorbland" in panel_text
@@ -162,8 +159,7 @@ def test_check_command_renders_a_stance_table_with_clickable_evidence(page, ui, 
     assert [h.strip() for h in header][:3] == ["Source", "Stance", "Evidence"]
     assert table.locator("tbody tr").count() >= 1
     assert re.search(r"supports|contradicts|not mentioned", table.inner_text())
-    table.locator("a.element-link").first.click()
-    assert "cited" in page.locator("#side-view-content blockquote").inner_text()
+    assert "cited" in open_citation(page, table.locator("a.element-link").first).locator("blockquote").inner_text()
     shot(page, tmp_path, "05_claim_check")
 
 
@@ -246,13 +242,19 @@ TIMINGS = ROOT / "test-output" / "ui" / "timings.txt"
 
 def timed_answer(page, question: str):
     """Send, wait for the complete cited answer; log the time from Enter to the final update."""
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
     messages = page.locator('[data-step-type="assistant_message"]')
     before = messages.count()
     send(page, question)
     t0 = time.monotonic()
     # The new reply, not the previous answer (whose links are already there).
     answer = messages.nth(before)
-    answer.locator("a.element-link").first.wait_for(timeout=60_000)
+    try:
+        answer.locator("a.element-link").first.wait_for(timeout=60_000)
+    except PlaywrightTimeout:
+        shown = messages.last.inner_text(timeout=1000) if messages.count() > before else "(no reply)"
+        raise AssertionError(f"no cited answer to {question!r} within 60 s; the page shows: {shown[:1500]}") from None
     took = time.monotonic() - t0
     TIMINGS.parent.mkdir(parents=True, exist_ok=True)
     with TIMINGS.open("a") as f:
@@ -284,8 +286,7 @@ def test_side_panel_opens_only_from_a_marker_with_that_citation_alone(sized, tmp
     sized.wait_for_timeout(1200)
     assert sized.locator("#side-view-content").count() == 0
     shot(sized, tmp_path, f"11_1_answer_no_panel_{sized.size}")
-    answer.locator("a.element-link", has_text="[2]").first.click()
-    sized.locator("#side-view-content").wait_for(timeout=10_000)
+    open_citation(sized, answer.locator("a.element-link", has_text="[2]").first)
     assert sized.locator("#side-view-title").inner_text().strip() == "[2]"
     assert sized.locator("#side-view-content blockquote").count() == 1  # one citation, not a stack
     shot(sized, tmp_path, f"11_1_marker_2_clicked_{sized.size}")
@@ -368,6 +369,7 @@ def test_claim_table_shows_deciding_words_groups_silent_articles_and_fits_a_phon
     table.wait_for(timeout=60_000)
     text = msg.inner_text()
     assert "2 hours and 45 minutes" in table.inner_text()
+    assert "<br>" not in table.inner_text()  # no markup shown as text in a cell
     assert re.search(r"Not mentioned by \d+ articles", text)
     assert table.locator("tbody tr").count() < 4  # the silent ones are not rows
     overflow = sized.evaluate("() => document.documentElement.scrollWidth - window.innerWidth")
@@ -376,6 +378,21 @@ def test_claim_table_shows_deciding_words_groups_silent_articles_and_fits_a_phon
     assert box["x"] >= 0 and box["x"] + box["width"] <= sized.viewport_size["width"] + 1
     msg.scroll_into_view_if_needed()
     shot(sized, tmp_path, f"11_4_claim_table_{sized.size}")
+    # The silent articles: one collapsed line, every name there once opened.
+    silent = msg.locator("[data-nd-silent]")
+    silent.wait_for(timeout=5_000)
+    assert silent.get_attribute("data-nd-silent") == "closed" and silent.get_attribute("aria-expanded") == "false"
+    line = sized.evaluate("el => parseFloat(getComputedStyle(el).lineHeight)", silent.element_handle())
+    closed = silent.bounding_box()["height"]
+    assert closed < 1.8 * line
+    assert sized.evaluate("el => el.scrollWidth > el.clientWidth", silent.element_handle())  # names cut off
+    silent.click()
+    assert silent.get_attribute("data-nd-silent") == "open"
+    assert silent.bounding_box()["height"] > 1.8 * line  # the names wrap onto more lines
+    assert sized.evaluate("el => el.scrollWidth <= el.clientWidth + 1", silent.element_handle())
+    assert sized.evaluate("() => document.documentElement.scrollWidth - window.innerWidth") <= 1
+    silent.scroll_into_view_if_needed()
+    shot(sized, tmp_path, f"11_4_silent_opened_{sized.size}")
 
 
 def test_article_markup_is_shown_exactly_and_never_fetched(page, ui, tmp_path):
@@ -383,8 +400,7 @@ def test_article_markup_is_shown_exactly_and_never_fetched(page, ui, tmp_path):
     headline or a pasted question is never requested, not even while the answer streams."""
     answer = timed_answer(page, "What did the Quillby council receive?")
     for i in range(answer.locator("a.element-link").count()):
-        answer.locator("a.element-link").nth(i).click()
-        if "petition" in page.locator("#side-view-content").inner_text():
+        if "petition" in open_citation(page, answer.locator("a.element-link").nth(i)).inner_text():
             break
     panel = page.locator("#side-view-content")
     assert "[petition](javascript:alert(1))" in flat(panel.inner_text())
@@ -425,16 +441,175 @@ def test_offline_polish_upload_bubble_sources_refusal(page, ui, tmp_path):
     send(page, "Who won the Vellmar chess championship final in 1987?")
     msg = page.locator('[data-step-type="assistant_message"]', has_text="Possibly related").last
     msg.locator("a.element-link").first.wait_for(timeout=60_000)
-    msg.locator("a.element-link").first.click()
-    panel = page.locator("#side-view-content").inner_text()
+    panel = open_citation(page, msg.locator("a.element-link").first).inner_text()
     assert "possibly related, not cited" in panel and "· cited" not in panel
     shot(page, tmp_path, "11_8_refusal_panel")
     emoji = re.compile("[\U0001F000-\U0001FAFF\u2600-\u27BF\uFE0F]")
     assert not emoji.findall(page.locator("body").inner_text())
 
 
-# Last: its second app shares the project folder, and Chainlit removes .files/ when an app stops, under the
-# first app's feet.
+# ---------------------------------------------------------------- issue 11.7/11.6/11.8: kept conversations
+RESUMED_QUESTION = "Where did Trump and Putin meet?"
+
+
+def _open_from_history(page, question: str):
+    """The thread named by its first question, from the history in the sidebar."""
+    item = page.locator('#thread-history a[href^="/thread/"], a[href^="/thread/"]', has_text=question).first
+    item.wait_for(timeout=30_000)
+    item.click()
+    return cited_answer(page)
+
+
+def _panel_shows_the_cited_paragraph(page, answer, built_assistant) -> str:
+    """Click [1] and check the panel holds exactly that paragraph of that article; returns the panel text."""
+    sources_line = answer.locator("li", has_text="[1]").first.inner_text()
+    number = int(re.search(r"¶(\d+)\s*\[1\]", sources_line).group(1))
+    panel = open_citation(page, answer.locator("a.element-link", has_text="[1]").first)
+    assert page.locator("#side-view-title").inner_text().strip() == "[1]"
+    text = panel.inner_text()
+    source = re.search(r"Source file: (\S+)", text).group(1)
+    paragraphs = {p.paragraph: p.text for p in built_assistant.paragraphs(source)}
+    assert f"¶{number} · cited" in panel.locator("blockquote").inner_text()
+    assert flat(paragraphs[number]) in flat(panel.locator("blockquote").inner_text())
+    # Shown, not just in the page: the panel has slid fully into view.
+    page.wait_for_function("() => { const r = document.getElementById('side-view-content').getBoundingClientRect();"
+                           " return r.width > 200 && r.right <= innerWidth + 1; }", timeout=5_000)
+    page.wait_for_timeout(300)
+    return text
+
+
+def test_conversation_survives_a_reload_and_reopens_from_history(page, ui, tmp_path, built_assistant):
+    """11.7: ask, reload, open the thread from the history, click a citation: the paragraph is there, and a
+    follow-up still uses the conversation."""
+    answer = timed_answer(page, RESUMED_QUESTION)
+    before = flat(answer.inner_text())
+    page.wait_for_timeout(500)  # the data layer writes from background tasks
+    page.reload()
+    page.wait_for_selector("#command-check", timeout=60_000)
+    page.goto(ui["url"])  # a new chat: nothing on screen but the history
+    page.wait_for_selector("#command-check", timeout=60_000)
+    assert page.locator('[data-step-type="assistant_message"]').count() == 0
+    shot(page, tmp_path, "11_7_history_after_reload")
+    answer = _open_from_history(page, RESUMED_QUESTION)
+    assert flat(answer.inner_text()) == before
+    assert page.locator('[data-step-type="user_message"]', has_text=RESUMED_QUESTION).count() == 1
+    shot(page, tmp_path, "11_7_resumed_from_history")
+    _panel_shows_the_cited_paragraph(page, answer, built_assistant)
+    shot(page, tmp_path, "11_7_resumed_citation_panel")
+    # The resumed chat knows what was asked: a bare "when?" is rewritten against it.
+    page.locator("#side-view-title button").click()
+    send(page, "when?")
+    follow = assistant_message(page, "Searched for")
+    assert "When did Trump and Putin meet?" in flat(follow.inner_text())
+
+
+def test_marker_tooltip_previews_the_cited_sentence_and_copy_gives_footnotes(page, ui, tmp_path):
+    """11.6: hovering [1] shows the cited sentence; 11.7: the copy button copies the answer as read, with
+    its sources as footnotes, not the page's escaped Markdown."""
+    page.context.grant_permissions(["clipboard-read", "clipboard-write"], origin=ui["url"])
+    answer = timed_answer(page, "How long did the Alaska meeting last?")
+    page.wait_for_timeout(500)  # the reply's stored metadata: written by a background task
+    marker = answer.locator("a.element-link", has_text="[1]").first
+    marker.hover()
+    page.wait_for_function("el => el.getAttribute('title')", arg=marker.element_handle(), timeout=10_000)
+    title = marker.get_attribute("title")
+    open_citation(page, marker)
+    cited = page.locator("#side-view-content blockquote .font-bold").all_inner_texts()
+    assert cited and flat(cited[0])[:60] in flat(title), (title, cited)
+    outlet = page.locator("#side-view-content").inner_text().split("\n")[0].strip()
+    assert title.startswith(outlet)
+    page.locator("#side-view-title button").click()
+
+    answer.hover()
+    answer.locator("button").filter(has=page.locator("svg.lucide-copy")).first.click()
+    page.wait_for_timeout(500)
+    copied = page.evaluate("() => navigator.clipboard.readText()")
+    assert "2 hours and 45 minutes" in copied
+    assert "\\" not in copied and "\u2060" not in copied and "**" not in copied
+    body, _, notes = copied.partition("\n\nSources\n")
+    assert "[1]" in body and re.match(r"\[1\] .+, “.+”, paragraph \d+", notes), copied
+    assert len(notes.splitlines()) == len(set(re.findall(r"\[(\d+)\]", body)))
+    (tmp_path / "copied.txt").write_text(copied, encoding="utf-8")
+    shutil.copy(tmp_path / "copied.txt", ROOT / "test-output" / "ui" / "11_7_copied_answer.txt")
+
+
+def test_an_upload_closes_the_previous_citation(page, ui, tmp_path):
+    """11.8: the panel does not keep showing an earlier answer's citation beside an upload."""
+    answer = timed_answer(page, "What did the Quillby council receive?")
+    open_citation(page, answer.locator("a.element-link").first)
+    shot(page, tmp_path, "11_8_panel_before_upload")
+    note = tmp_path / "ferry_timetable.txt"
+    note.write_text("Quillby ferry timetable\n\nThe Quillby night ferry will leave at 23:40 from June, the harbour "
+                    f"office said in notice {time.time_ns()}.\n", encoding="utf-8")
+    page.set_input_files("#upload-button-input", [str(note)])
+    page.fill("#chat-input", "")
+    page.locator("#chat-submit").click()
+    assistant_message(page, "Added")
+    page.wait_for_timeout(800)
+    assert page.locator("#side-view-content").count() == 0
+    shot(page, tmp_path, "11_8_after_upload_no_stale_panel")
+
+
+def test_phone_resumes_an_earlier_chat_with_a_clickable_citation(ui, tmp_path, built_assistant):
+    """11.7 at phone size (390x844): the history is in the menu drawer; the chat opened from it shows the
+    answer as it was, and a citation marker opens its paragraph in the full-screen drawer, which closes
+    back onto the answer."""
+    question = "What did Putin say he wanted from Ukraine?"
+    pg, guard = _open(ui, PHONE)
+    before = flat(timed_answer(pg, question).inner_text())
+    pg.wait_for_timeout(500)  # the data layer writes from background tasks
+    pg.goto(ui["url"])  # a new chat: the earlier one is only in the history
+    pg.wait_for_selector("#command-check", timeout=60_000)
+    assert pg.locator('[data-step-type="assistant_message"]').count() == 0
+    pg.locator("#sidebar-trigger-button").click()
+    item = pg.locator('#thread-history a[href^="/thread/"]', has_text=question).first
+    item.wait_for(timeout=30_000)
+    shot(pg, tmp_path, "11_7_phone_history_drawer")
+    item.click()
+    answer = cited_answer(pg)
+    assert flat(answer.inner_text()) == before
+    pg.wait_for_function("() => !document.querySelector('#thread-history') || "
+                         "document.querySelector('#thread-history').getBoundingClientRect().right <= 0",
+                         timeout=5_000)  # the drawer got out of the way of the chat
+    assert pg.evaluate("() => document.documentElement.scrollWidth - window.innerWidth") <= 1
+    shot(pg, tmp_path, "11_7_phone_resumed")
+    _panel_shows_the_cited_paragraph(pg, answer, built_assistant)
+    shot(pg, tmp_path, "11_7_phone_resumed_citation_panel")
+    pg.keyboard.press("Escape")
+    pg.locator("#side-view-content").wait_for(state="detached", timeout=5_000)
+    assert answer.is_visible()
+    _check_guard(pg, guard)
+
+
+def test_history_survives_a_restart_and_a_second_server_leaves_the_first_working(ui, tmp_path, built_assistant):
+    """11.7: a second server over the same index and chat database (what a restart finds) lists the
+    conversation and opens its citations. When that second server stops, the first one still answers with
+    citations and takes uploads (Chainlit's shutdown used to delete the session-file folder both share)."""
+    question = "What did Hegseth say about troops in Ukraine?"
+    pg, guard = _open(ui, DESKTOP)
+    timed_answer(pg, question)
+    pg.wait_for_timeout(500)
+    _check_guard(pg, guard)
+    with running_app(ui["env"], tmp_path / "chainlit-restart.log") as url:
+        guard = {}
+        pg = open_chat(ui["browser"], url, guard=guard)
+        answer = _open_from_history(pg, question)
+        _panel_shows_the_cited_paragraph(pg, answer, built_assistant)
+        shot(pg, tmp_path, "11_7_after_restart_citation_panel")
+        _check_guard(pg, guard)
+    pg, guard = _open(ui, DESKTOP)
+    answer = timed_answer(pg, "How long did the Alaska meeting last?")
+    assert "2 hours and 45 minutes" in answer.inner_text()
+    note = tmp_path / "pier_notes.txt"
+    note.write_text("Pier lights restored\n\nThe Dunmore pier lights were restored on Monday after a storm, "
+                    f"the harbour office said in notice {time.time_ns()}.\n", encoding="utf-8")
+    pg.set_input_files("#upload-button-input", [str(note)])
+    pg.fill("#chat-input", "")
+    pg.locator("#chat-submit").click()
+    assert "pier_notes.txt" in assistant_message(pg, "Added").inner_text()
+    _check_guard(pg, guard)
+
+
 def test_password_login_guards_the_chat(ui, tmp_path):
     """ASSISTANT_AUTH_PASSWORD: the chat asks for it; a wrong password does not get in."""
     env = {**ui["env"], "ASSISTANT_AUTH_PASSWORD": "newsroom-pass", "ASSISTANT_INDEX_DIR": str(tmp_path / "index")}

@@ -119,6 +119,8 @@ def test_claim_table_shows_the_deciding_words_and_groups_silent_articles():
     rows = [line for line in md.splitlines() if line.startswith("| **")]
     assert len(rows) == 1  # one row per source taking a side
     assert "2 hours and 45 minutes" in _unescape(rows[0])
+    assert "<br>" not in md  # HTML is off: it would show as text
+    assert rows[0].startswith("| **The Bugle** — *Talks end* |")
     assert "Not mentioned by 2 articles: Daily Planet" in _unescape(md)
     assert "Filters: only x" in md
 

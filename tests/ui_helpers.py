@@ -142,3 +142,17 @@ def cited_answer(page, timeout_ms: int = 60_000):
         shown = loc.inner_text(timeout=1000) if loc.count() else "(no assistant message)"
         raise AssertionError(f"no cited answer within {timeout_ms} ms; the page shows: {shown[:1500]}") from None
     return loc
+
+
+def open_citation(page, link, timeout_ms: int = 15_000):
+    """Click a citation marker and wait until the side panel shows that citation's paragraph. The panel's
+    text is fetched after the click (the page shows a loading bar meanwhile, longer on a busy machine and
+    for a resumed chat, whose panels come from the chat store), so reading it at once can find it empty."""
+    name = link.inner_text().strip()
+    link.click()
+    page.wait_for_function(
+        """name => { const t = document.getElementById('side-view-title');
+                     const c = document.getElementById('side-view-content');
+                     return !!(t && c && t.innerText.trim() === name && c.querySelector('blockquote')); }""",
+        arg=name, timeout=timeout_ms)
+    return page.locator("#side-view-content")
