@@ -29,10 +29,14 @@ def split_sentences(text: str) -> list[str]:
     """Split at . ! ? (and line breaks), never inside a quotation, never after an abbreviation or an
     initial ("George W. Bush"). Quoted speech stays whole so its attribution stays with it."""
     out: list[str] = []
+    lines: list[str] = []
     for line in re.split(r"\n+", text):
         line = line.strip().lstrip("\u2022*-\u2013 ").strip()
-        if not line:
-            continue
+        if line and lines and line[0].islower() and not re.search(r"[.!?:;]$", lines[-1]):
+            lines[-1] += " " + line  # a wrapped heading or line going on in lower case continues its sentence
+        elif line:
+            lines.append(line)
+    for line in lines:
         start, depth, straight = 0, 0, False
         i = 0
         while i < len(line):

@@ -389,3 +389,11 @@ def test_past_the_listing_limit_only_candidates_are_listed_and_the_rest_counted_
 ])
 def test_titles_and_ranks_do_not_end_a_sentence(text, n):
     assert len(split_sentences(text)) == n, split_sentences(text)
+
+
+def test_a_line_going_on_in_lower_case_continues_its_sentence():
+    # hard-wrapped headings and captions (PDF extractions): the wrapped line is not a sentence of its own
+    text = "Hurricane Sandy as seen from the GOES-13\nsatellite on October 28, 2012.\nCredit: NOAA"
+    assert split_sentences(text) == ["Hurricane Sandy as seen from the GOES-13 satellite on October 28, 2012.",
+                                     "Credit: NOAA"]
+    assert split_sentences("Markets closed.\nnew rules apply") == ["Markets closed.", "new rules apply"]

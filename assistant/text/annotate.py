@@ -240,14 +240,18 @@ def speech_subject_words(sentence: str) -> set[str]:
 def _sentence_spans(text: str, sentences: list[str]) -> list[tuple[int, int]]:
     spans, pos = [], 0
     for s in sentences:
-        i = text.find(s, pos)
-        if i < 0:
-            i = text.find(s)
+        i, end = text.find(s, pos), -1
+        if i >= 0:
+            end = i + len(s)
+        else:  # a sentence joined across a line break ("GOES-13\nsatellite on ..."): any whitespace matches
+            m = re.compile(r"\s+".join(re.escape(w) for w in s.split())).search(text, pos)
+            if m:
+                i, end = m.start(), m.end()
         if i < 0:
             spans.append((pos, pos))
             continue
-        spans.append((i, i + len(s)))
-        pos = i + len(s)
+        spans.append((i, end))
+        pos = end
     return spans
 
 
@@ -352,7 +356,7 @@ def speaker_of(sentence: str) -> str | None:
 # ---------------------------------------------------------------- cache, keyed by the article's text
 
 # Bumped whenever the analysis changes, so analyses cached on disk by older code are recomputed.
-ANALYSIS_VERSION = 7
+ANALYSIS_VERSION = 9
 
 
 def article_key(paragraphs: list[str]) -> str:
