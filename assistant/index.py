@@ -140,6 +140,7 @@ class ParagraphIndex:
             self._open_collections()
         self.version = 0  # bumped on every write (registry cache)
         self._registry: tuple[tuple[int, int], dict] | None = None
+        self._sources: tuple[tuple, list[SourceInfo]] | None = None
         # The keyword (BM25) index, saved beside the vectors and kept current by every write.
         self.keyword = KeywordIndex(self)
         # The chat UI shares one index between threads: writes and keyword searches take turns.
@@ -494,14 +495,21 @@ class ParagraphIndex:
         self._registry = (self._registry_key(), reg)
 
     def sources(self) -> list[SourceInfo]:
+        """Every indexed article. Cached with the registry it was made from (an outlet filter reads it twice
+        per search: rebuilding 5,000 SourceInfo each time was ~30 ms of a filtered search at 100k)."""
+        reg = self.registry()
+        cached = self._sources
+        if cached is not None and cached[0] is self._registry:
+            return list(cached[1])
         out = []
-        for src, m in sorted(self.registry().items()):
+        for src, m in sorted(reg.items()):
             out.append(SourceInfo(
                 source=src, outlet=m.get("outlet") or "unknown", title=m.get("title", ""),
                 paragraphs=int(m.get("paragraphs", 0)), tokens=int(m.get("tokens", 0)),
                 **{f: (m.get(f) or None) for f in ("date", "url", "author", "agency")},
             ))
-        return out
+        self._sources = (self._registry, out)  # the registry tuple is replaced whenever it changes
+        return list(out)
 
     # ---- writes
     def upsert(self, articles: Iterable[Article], progress: Callable[[int], None] | None = None) -> int:
@@ -664,6 +672,28 @@ class _Base:
         indptr = self.bm25.scores["indptr"]
         self.df = np.diff(np.asarray(indptr))  # documents per token: the delta's IDF starts from these
         self._rows_of: dict[str, np.ndarray] | None = None
+        self._ids: tuple[np.ndarray, np.ndarray] | None = None
+
+    def rows_by_id(self, ids: list[str]) -> np.ndarray:
+        """Row of each paragraph id in this index (-1: not in it). The ids are saved beside the index
+        (ids.npy, sorted once at first use); an index saved before they were is read from its corpus once."""
+        if self._ids is None:
+            try:
+                arr = np.load(self.folder / "ids.npy")
+            except OSError:
+                arr = np.array([self.corpus[i]["node_id"] for i in range(self.n)])
+                try:
+                    np.save(self.folder / "ids.npy", arr)
+                except OSError:
+                    pass
+            order = np.argsort(arr, kind="stable")
+            self._ids = (arr[order], order)
+        sorted_ids, order = self._ids
+        if not len(sorted_ids):
+            return np.full(len(ids), -1, dtype=np.int64)
+        q = np.asarray(ids, dtype=sorted_ids.dtype)
+        pos = np.minimum(np.searchsorted(sorted_ids, q), len(sorted_ids) - 1)
+        return np.where(sorted_ids[pos] == q, order[pos], -1)
 
     def rows_of(self, source: str) -> np.ndarray:
         if self._rows_of is None:  # built on the first write only, not at load
@@ -720,6 +750,7 @@ class KeywordIndex:
         self.delta_len: dict[tuple[str, int], int] = {}
         self.seen: set[str] = set()  # write-log ids already reflected here
         self.pending = False  # the delta outgrew the limit untokenized: compact before the next search
+        self._delta_ids_cache: tuple[int | None, dict] = (None, {})
 
     # ---- sizes
     @property
@@ -736,6 +767,35 @@ class KeywordIndex:
             kept += int(((m if m is not None else True) & ~self.dead).sum())
         kept += sum(1 for nodes in self.delta.values() for n, _ in nodes if filters.matches(n.metadata))
         return kept / self.size
+
+    def matching(self, ids: list[str], filters) -> list[bool | None]:
+        """Whether each stored paragraph id passes the filters, from the columns held here (no metadata
+        read from Chroma); None for an id this index does not hold (a write it has not caught up with)."""
+        out: list[bool | None] = [None] * len(ids)
+        rest = []
+        if self.delta:
+            by_id = self._delta_ids()
+            for j, i in enumerate(ids):
+                n = by_id.get(i)
+                if n is not None:
+                    out[j] = filters.matches(n.metadata)
+                else:
+                    rest.append(j)
+        else:
+            rest = list(range(len(ids)))
+        if self.base is not None and rest:
+            rows = self.base.rows_by_id([ids[j] for j in rest])
+            mask = self.base.mask(filters)
+            for j, r in zip(rest, rows.tolist()):
+                if r >= 0 and not self.dead[r]:
+                    out[j] = True if mask is None else bool(mask[r])
+        return out
+
+    def _delta_ids(self) -> dict[str, TextNode]:
+        if self._delta_ids_cache[0] != self.version:
+            self._delta_ids_cache = (self.version, {n.node_id: n for entries in self.delta.values()
+                                                    for n, _ in entries})
+        return self._delta_ids_cache[1]
 
     # ---- opening and syncing (callers hold index.lock)
     def ensure(self, compact: bool = True) -> "KeywordIndex":
@@ -963,6 +1023,7 @@ class KeywordIndex:
                 np.save(tmp / "outlet.npy", np.array([o_code[m.get("outlet", "")] for m in md], dtype=np.int32))
                 np.save(tmp / "source.npy", np.array([s_code[m.get("source", "")] for m in md], dtype=np.int32))
                 np.save(tmp / "date.npy", np.array([int(m.get("date_int", 0) or 0) for m in md], dtype=np.int64))
+                np.save(tmp / "ids.npy", np.array([n.node_id for n in nodes]))
                 os.replace(tmp, self.folder / name)
                 del bm25, tok
             self.folder.mkdir(parents=True, exist_ok=True)

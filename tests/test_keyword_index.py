@@ -153,3 +153,60 @@ def test_a_write_not_yet_compacted_is_found_at_start(docs, tmp_path, monkeypatch
     hits = c.search("zeppelin fleet Baltic", k=3, mode="bm25")
     assert hits and hits[0].source == "zeppelins.md"
     assert not no_read_back and c.index.keyword.rebuilds == 0
+
+
+def _dense_pair(a, filters, k):
+    """(the post-filtered dense retriever a filtered search uses, Chroma's own filtered query) for k."""
+    from assistant.retrieve import _PostFilteredDense
+
+    where = a.searcher.vector_index.as_retriever(similarity_top_k=k, filters=filters.llama())
+    return _PostFilteredDense(a.index, a.index.count(), where, filters, k), where
+
+
+def _ranked(retriever, q):
+    return [(h.node.node_id, round(h.score, 6)) for h in retriever.retrieve(q)]
+
+
+def test_filtered_dense_search_ranks_like_chromas_where_without_reading_pool_metadata(tmp_path, monkeypatch):
+    """The filtered dense side keeps a pool's ids by the keyword index's columns (no metadata read from
+    Chroma) and must give exactly what Chroma's `where` gives: the same ids, order and scores, also for a
+    write still in the delta and for another client's write this process has not caught up with."""
+    from assistant.retrieve import Filters
+    from tests.conftest import DOCUMENTS as ALL
+
+    monkeypatch.setattr(index_mod, "SMALL_CORPUS", 0)
+    a = Assistant(documents_dir=ALL, index_dir=tmp_path / "idx")
+    reads = []
+    real_get = type(a.index.paragraphs).get
+
+    def counted_get(self, *args, **kw):
+        reads.append(len(kw.get("ids") or []))
+        return real_get(self, *args, **kw)
+
+    cases = [Filters(outlet="SouthFront"), Filters(outlet=["Daily Express", "The Straits Times"]),
+             Filters(outlet="unknown"), Filters(date_to="2025-12-31")]
+    monkeypatch.setattr(type(a.index.paragraphs), "get", counted_get)
+    for f in cases[:3]:
+        for q in QUERIES:
+            post, where = _dense_pair(a, f, 4)
+            assert _ranked(post, q) == _ranked(where, q)
+    assert reads and max(reads) <= 4  # only the kept paragraphs are read, never the pool
+    monkeypatch.setattr(type(a.index.paragraphs), "get", real_get)
+
+    note = tmp_path / "zeppelins.md"
+    note.write_text("---\noutlet: Zeppelin Gazette\ndate: 2025-03-04\n---\n\n# Zeppelins\n\nA fleet of zeppelins "
+                    "crossed the Baltic on Tuesday, officials in Riga said.\n", encoding="utf-8")
+    a.ingest([note])
+    assert a.index.keyword.delta  # our own write, held in the delta
+    other = Assistant(documents_dir=ALL, index_dir=tmp_path / "idx")
+    late = tmp_path / "airships.md"
+    late.write_text("---\noutlet: Zeppelin Gazette\ndate: 2025-03-05\n---\n\n# Airships\n\nAirships over the "
+                    "Baltic were grounded by fog, the Riga office said.\n", encoding="utf-8")
+    other.ingest([late])  # `a` has not caught up with this write: its ids are unknown to its columns
+    f = Filters(outlet="Zeppelin Gazette")
+    post, where = _dense_pair(a, f, 2)
+    got = _ranked(post, "zeppelins airships over the Baltic")
+    assert got == _ranked(where, "zeppelins airships over the Baltic") and len(got) == 2
+    for f in cases:
+        post, where = _dense_pair(a, f, 3)
+        assert _ranked(post, "Trump Putin Alaska summit") == _ranked(where, "Trump Putin Alaska summit")
