@@ -115,9 +115,19 @@
       infos[id] = fetch("/newsdesk/message/" + encodeURIComponent(id), { credentials: "same-origin" })
         .then(function (r) { return r.ok ? r.json() : null; })
         .catch(function () { return null; })
-        .then(function (data) { if (!data) delete infos[id]; return data; });  // retried: not stored yet
+        // Not kept until it is complete: the data layer stores a reply's metadata from a background task
+        // shortly after the reply is shown (longer on a busy server), and until then the answer is empty.
+        .then(function (data) { if (!data || !data.plain) delete infos[id]; return data; });
     }
     return infos[id];
+  }
+  // The reply's stored metadata, asked again every 400 ms (up to `tries` times) until it is there.
+  function storedInfo(id, tries) {
+    return messageInfo(id).then(function (data) {
+      if ((data && data.plain) || tries <= 0) return data;
+      return new Promise(function (ok) { setTimeout(ok, 400); })
+        .then(function () { return storedInfo(id, tries - 1); });
+    });
   }
 
   // Hovering a marker previews the cited sentence (a title: the browser's own tooltip, text only).
@@ -127,7 +137,7 @@
     var id = stepId(link);
     var n = (link.textContent || "").replace(/[^0-9]/g, "");
     if (!id || !n) return;
-    messageInfo(id).then(function (data) {
+    storedInfo(id, 15).then(function (data) {
       var text = data && data.previews && data.previews[n];
       if (text) link.setAttribute("title", text);
     });
@@ -146,7 +156,7 @@
     e.stopPropagation();
     var content = message.querySelector(".message-content");
     var seen = content ? content.innerText.replace(/\u2060/g, "") : "";
-    var text = messageInfo(id).then(function (data) { return (data && data.plain) || seen; });
+    var text = storedInfo(id, 10).then(function (data) { return (data && data.plain) || seen; });
     var done = function () {
       button.setAttribute("data-nd-copied", "");
       setTimeout(function () { button.removeAttribute("data-nd-copied"); }, 2000);
