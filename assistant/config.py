@@ -78,6 +78,19 @@ class Settings(BaseSettings):
     llm_timeout: float = Field(60.0, description="Seconds to wait for the LLM.")
     llm_temperature: float = Field(0.0, description="Sampling temperature for the LLM.")
 
+    # --- claim checks (chosen on the dev split of tests/data/news, leave-one-subject-out; never on test)
+    claim_support_threshold: float = Field(
+        0.6, ge=0, le=1, description="Relevance (0.55 meaning + 0.45 key terms) a sentence needs to support a claim.")
+    claim_min_support_sim: float = Field(
+        0.45, ge=0, le=1, description="Embedding similarity a supporting sentence needs as well.")
+    claim_paraphrase_sim: float = Field(
+        0.7, ge=0, le=1, description="A sentence this similar in meaning supports a claim with fewer shared key terms "
+        "(relevance down to claim_paraphrase_floor), when no amount, date, place or polarity conflicts.")
+    claim_paraphrase_floor: float = Field(0.5, ge=0, le=1, description="See claim_paraphrase_sim.")
+    claim_align_floor: float = Field(
+        0.5, ge=0, le=1, description="Relevance a sentence needs before its conflicting parts (amount, date, place, "
+        "roles) contradict a claim.")
+
     # --- chat UI
     database_url: str | None = Field(
         None, description="SQLAlchemy async URL of the chat history (conversations, their citations, thumbs "

@@ -863,7 +863,8 @@ def judge(part: ClaimPart, sentence: str, sim: float, context: str = "", speaker
 
 def judge_clause(part: ClaimPart, sentence: str, sim: float, context: str = "", speaker: str | None = None,
           stats: TermStats | None = None, support_threshold: float = 0.6, relevance_floor: float = 0.5,
-          min_support_sim: float = 0.45) -> PairJudgment:
+          min_support_sim: float = 0.45, paraphrase_sim: float = 1.0,
+          paraphrase_floor: float = 1.0) -> PairJudgment:
     """Stance of `sentence` towards `part`, given the embedding similarity `sim` of the two.
 
     relevance = mix of meaning (embedding) and rarity-weighted key-term coverage. A contradiction by a
@@ -938,6 +939,11 @@ def judge_clause(part: ClaimPart, sentence: str, sim: float, context: str = "", 
     if relevance >= support_threshold and (sim >= min_support_sim or claim_q):
         return PairJudgment("supports", min(1.0, 0.3 + relevance * 0.75), relevance,
                             f"same meaning (similarity {sim:.2f}, key terms {cov:.0%})")
+    if sim >= paraphrase_sim and relevance >= paraphrase_floor:
+        # a paraphrase: the meaning is close though few key words are shared ("getting shots into arms
+        # required more vaccinators" ~ "we need more vaccinators in the field"); every check above passed
+        return PairJudgment("supports", min(1.0, 0.3 + relevance * 0.75), relevance,
+                            f"same meaning in other words (similarity {sim:.2f}, key terms {cov:.0%})")
     return PairJudgment("not_mentioned", 0.0, relevance, "")
 
 

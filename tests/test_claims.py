@@ -397,3 +397,30 @@ def test_a_line_going_on_in_lower_case_continues_its_sentence():
     assert split_sentences(text) == ["Hurricane Sandy as seen from the GOES-13 satellite on October 28, 2012.",
                                      "Credit: NOAA"]
     assert split_sentences("Markets closed.\nnew rules apply") == ["Markets closed.", "new rules apply"]
+
+
+def test_a_close_paraphrase_supports_only_when_nothing_conflicts():
+    from assistant.config import Settings
+
+    s = Settings()
+    kw = dict(paraphrase_sim=s.claim_paraphrase_sim, paraphrase_floor=s.claim_paraphrase_floor)
+    claim = parse_attribution("The drive to get shots into arms needs many more vaccinators.")
+    sentence = "We must keep adding staff who can vaccinate, and more places to get a shot."
+    assert judge(claim, sentence, 0.72, **kw).stance == "supports"  # the same meaning in other words
+    assert judge(claim, sentence, 0.72).stance == "not_mentioned"  # without the paraphrase path
+    assert judge(claim, sentence, 0.55, **kw).stance == "not_mentioned"  # not close enough in meaning
+
+
+def test_a_support_states_the_claims_amount_of_money():
+    from assistant.claims import ClaimChecker
+
+    docs = {"a.txt": ["The club paid a fee of $90 million for the striker from Porto, the club said on Monday."]}
+
+    def passages(src):
+        return [Passage(id=f"{src}-{i}", source=src, outlet="A News", title=src, paragraph=i + 1, text=t)
+                for i, t in enumerate(docs[src])]
+
+    checker = ClaimChecker(None, _BagEmbedder(), lambda q, k=10, source=None, **_: passages("a.txt"), passages,
+                           lambda: [SourceInfo("a.txt", "A News", "a.txt", 1, 10)])
+    assert checker.check("The club signed the striker from Porto for $90 million.").verdicts[0].stance == "supports"
+    assert checker.check("The club signed the striker from Porto for $80 million.").verdicts[0].stance != "supports"

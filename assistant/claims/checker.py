@@ -70,10 +70,6 @@ class ClaimChecker:
     """`check(claim, outlet=None) -> ClaimCheck`; one verdict per indexed article (outlet-filtered; only
     the retrieved candidates past `list_all_max` articles, see the module docstring)."""
 
-    # Chosen on the dev split of tests/data/news (benchmarks/heldout.py --split dev), never on test.
-    support_threshold = 0.6  # relevance (0.55 meaning + 0.45 key terms) a supporting sentence needs
-    min_support_sim = 0.45  # ... and its embedding similarity
-    align_floor = 0.5  # relevance a sentence needs before its conflicting parts contradict the claim
     candidates_per_source = 6  # sentences judged per part and article (and shown to the LLM)
     candidate_k = 40  # paragraphs retrieved per claim part; their articles are the ones read
     max_paragraphs_embedded = 150  # longer articles: only paragraphs `search` ranks for the claim
@@ -81,7 +77,17 @@ class ClaimChecker:
     max_cached_articles = 1000  # least recently used articles are dropped past this (~40 MB of vectors)
 
     def __init__(self, settings, embedder, search: Callable, paragraphs: Callable, sources: Callable, llm=None):
+        if settings is None:
+            from ..config import Settings
+
+            settings = Settings()
         self.settings = settings
+        # tuned on the dev split (Settings.claim_*), never on test
+        self.support_threshold = settings.claim_support_threshold
+        self.min_support_sim = settings.claim_min_support_sim
+        self.align_floor = settings.claim_align_floor
+        self.paraphrase_sim = settings.claim_paraphrase_sim
+        self.paraphrase_floor = settings.claim_paraphrase_floor
         self.embedder = embedder
         self._search = search
         self._paragraphs = paragraphs
@@ -209,7 +215,8 @@ class ClaimChecker:
                 continue  # an instruction planted for a model is not evidence (text/injection.py)
             context = s.context + " " + art.passages[s.paragraph].text
             j = judge(part, s.text, float(sims[i]), context=context, speaker=s.speaker, stats=stats,
-                      support_threshold=self.support_threshold, min_support_sim=self.min_support_sim)
+                      support_threshold=self.support_threshold, min_support_sim=self.min_support_sim,
+                      paraphrase_sim=self.paraphrase_sim, paraphrase_floor=self.paraphrase_floor)
             out.append(_Candidate(s, art.passages[s.paragraph], float(sims[i]),
                                   self._aligned(part, s.text, j, art, text, other_event, float(sims[i]), stats,
                                                 s.context)))
@@ -260,7 +267,8 @@ class ClaimChecker:
         if j.reason.startswith("said by") and (self._described(part, j.reason, art) or
                                                self._speaks_in(part, sentence)):
             j = judge(dataclasses.replace(part, speaker=None), sentence, sim, stats=stats,
-                      support_threshold=self.support_threshold, min_support_sim=self.min_support_sim)
+                      support_threshold=self.support_threshold, min_support_sim=self.min_support_sim,
+                      paraphrase_sim=self.paraphrase_sim, paraphrase_floor=self.paraphrase_floor)
         if j.stance == "contradicts" and j.flags == ("negation: claim negates",) and \
                 not negated_verb_in(part.content, sentence):
             # "did not attend the hearing" vs "was absent from the hearing": the sentence never states the
@@ -290,6 +298,19 @@ class ClaimChecker:
             # the dateline gives: the sentence need not repeat it
             j = PairJudgment("supports", min(1.0, 0.3 + j.relevance * 0.75), j.relevance,
                              f"same meaning, year from its article (similarity {sim:.2f})")
+        if j.stance == "supports":
+            # money and percentages only: a count is often implied ("one of the two companies" ~ "A and B")
+            explicit = {a.text for a in amounts_of(part.content) if a.kind in ("money", "percent")}
+            missing = [m for m in missing_amounts(part.content, sentence) if m in explicit]
+            if missing:
+                # a support states the claim's amounts: "paid $80 million" is not supported by "a fee of $90
+                # million" (another amount of the same kind, same meaning otherwise: a contradiction)
+                mine = {a.text: a for a in amounts_of(part.content)}
+                other = [b for b in amounts_of(sentence) if any(b.kind == mine[m].kind for m in missing if m in mine)]
+                if other and j.relevance >= self.align_floor and not other_event:
+                    flag = f"{other[0].kind}: claim '{missing[0]}' vs source '{other[0].text}'"
+                    return PairJudgment("contradicts", min(1.0, 0.35 + j.relevance * 0.7), j.relevance, flag, (flag,))
+                return PairJudgment("not_mentioned", 0.0, j.relevance, "the claim's amounts are not in this sentence")
         if other_event:
             if j.stance == "contradicts":
                 return PairJudgment("not_mentioned", 0.0, j.relevance,

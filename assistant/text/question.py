@@ -94,6 +94,9 @@ def answer_type(question: str) -> str:
     if re.search(r"^\s*(?:and\s+)?when\b|\bwhat (?:date|day|year|month|time)\b|\bon which (?:date|day)\b|"
                  r"\bin which (?:year|month)\b|\bwhen (?:did|was|were|will|is|does|do)\b", low):
         return "when"
+    if re.search(r"^\s*(?:what|which)\s+(?:is|was|are|were)\s+(?:the\s+)?(?:[\w.\-]+\s+){0,3}?(?:[\w.\-]+['\u2019]s\s+)?"
+                 r"(?:hometown|home town|birthplace|place of birth|home state|home country)\b", low):
+        return "where"  # "What is Maddalena's hometown?" asks for a place
     if re.search(r"^\s*(?:and\s+)?where\b|\bwhich (?:city|country|state|place|venue|region|town|county|island|"
                  r"province|nation|countries|cities|states)\b|\bwhere (?:did|was|were|will|is|does|do)\b|"
                  r"\bin what (?:city|country|state|place)\b", low):
