@@ -329,3 +329,13 @@ def test_according_to_a_document_or_organisation_asks_no_speaker(question):
     from assistant.text.question import analyse_question
 
     assert not analyse_question(question).speaker_words
+
+
+def test_an_undated_article_about_this_year_is_not_about_another_year():
+    from assistant.claims.compare import absent_names
+
+    art = "Forecasters expect a busy season this year, after 10 hurricanes in 2012."
+    claim = "Forecasters expected a quiet 2013 season."
+    assert absent_names(claim, art, undated=True) == []  # "this year" of an undated copy may be 2013
+    assert absent_names(claim, art, undated=False) == ["2013"]  # a dated article would say so
+    assert absent_names(claim, "The 2012 season had 10 hurricanes.", undated=True) == ["2013"]

@@ -208,7 +208,7 @@ class ClaimChecker:
         top = sorted(range(len(rank)), key=lambda i: rank[i], reverse=True)[: self.candidates_per_source]
         out = []
         text = art.text()
-        other_event = absent_names(part.content, text)
+        other_event = absent_names(part.content, text, undated=not art.info.date)
         for i in top:
             s = art.sentences[i]
             if addresses_assistant(s.text):

@@ -576,10 +576,15 @@ def _same_name(a: str, b: str) -> bool:
     return a == b or a in b or b in a
 
 
-def absent_names(claim: str, article_text: str) -> list[str]:
+_RELATIVE_YEAR = re.compile(r"\b(?:this|last|next) (?:year|season)\b|\bthis year's\b")
+
+
+def absent_names(claim: str, article_text: str, undated: bool = False) -> list[str]:
     """Names, products, events and years the claim states that the article never mentions: a claim with
-    such a name is about another event, so another number in the article does not contradict it."""
+    such a name is about another event, so another number in the article does not contradict it. An
+    undated article that speaks of "this year" may be about the claim's year without writing it."""
     art = article_text.lower()
+    relative_year = undated and bool(_RELATIVE_YEAR.search(art))
     out = []
     for e in parse(claim).ents:
         if e.label_ in ("PERSON", "ORG", "PRODUCT", "EVENT", "WORK_OF_ART", "LAW", "FAC"):
@@ -588,7 +593,7 @@ def absent_names(claim: str, article_text: str) -> list[str]:
                 out.append(e.text)
         elif e.label_ == "DATE":
             years = re.findall(r"\b(?:19|20)\d\d\b", e.text)
-            if years and not any(y in art for y in years):
+            if years and not any(y in art for y in years) and not relative_year:
                 out.append(e.text)
     # Designations mixing letters and digits name one thing ("Crew-2", "Su-35", "F-16", "A380",
     # "COVID-19"); the tagger often leaves them out of its entities.
