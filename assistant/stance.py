@@ -368,6 +368,30 @@ for _a, _b in _ANTONYMS:
 _NEG_PREFIXES = ("un", "in", "im", "il", "ir", "non", "dis")
 
 
+def _load_phrasal() -> list[tuple[re.Pattern, str]]:
+    from .text.nlp import DATA
+
+    out = []
+    for row in (DATA / "phrasal_verbs.txt").read_text(encoding="utf-8").splitlines():
+        if row.strip() and not row.startswith("#") and "|" in row:
+            phrase, word = (x.strip() for x in row.split("|", 1))
+            verb, particle = phrase.split()
+            # the verb in any inflection ("turned", "turns", "turning") with the particle right after it
+            pat = re.compile(rf"\b{re.escape(verb[:-1] if verb.endswith('e') else verb)}\w*\s+{re.escape(particle)}\b",
+                             re.I)
+            out.append((pat, stem(word)))
+    return out
+
+
+_PHRASAL = _load_phrasal()
+
+
+def with_phrasal(terms: set[str], text: str) -> set[str]:
+    """`terms` plus the one-word meaning of each phrasal verb in `text` ("turned down" -> reject)."""
+    extra = {w for pat, w in _PHRASAL if pat.search(text)}
+    return terms | extra if extra else terms
+
+
 def antonym_flips(claim_terms: set[str], sent_terms: set[str]) -> list[tuple[str, str]]:
     """Claim word whose opposite (listed pair, or the same word with a negating prefix) is in the sentence
     while the claim word itself is not."""
@@ -892,7 +916,8 @@ def judge_clause(part: ClaimPart, sentence: str, sim: float, context: str = "", 
     # "absence of a finalized deal" negates "signed a deal" (same-meaning verbs; not the country aliases,
     # which are as common as the country itself)
     anchor = anchor | {e for t in anchor for e in equivalents(t) if t in _DONE_EVENT or t in _EVENT_NOUNS}
-    flips = antonym_flips(set(content_terms(part.content)), term_set(sentence))
+    flips = antonym_flips(with_phrasal(set(content_terms(part.content)), part.content),
+                          with_phrasal(term_set(sentence), sentence))
     for a, b in flips:
         flags.append(f"opposite: '{a}' vs '{b}'")
     claim_scopes = negation_scopes(part.content, anchor | {a for a, _ in flips})

@@ -424,3 +424,12 @@ def test_a_support_states_the_claims_amount_of_money():
                            lambda: [SourceInfo("a.txt", "A News", "a.txt", 1, 10)])
     assert checker.check("The club signed the striker from Porto for $90 million.").verdicts[0].stance == "supports"
     assert checker.check("The club signed the striker from Porto for $80 million.").verdicts[0].stance != "supports"
+
+
+@pytest.mark.parametrize("claim,sentence", [
+    ("The regulator turned down the merger of the two banks.", "The regulator approved the merger of the two banks."),
+    ("Organisers called off the final because of the storm.", "Organisers said the final would proceed despite the storm."),
+    ("The carmaker scaled back production at its Ohio plant.", "The carmaker increased production at its Ohio plant."),
+])
+def test_a_phrasal_verb_has_the_opposite_of_its_one_word_meaning(claim, sentence):
+    assert stance(claim, sentence, sim=0.85) == "contradicts"
