@@ -339,3 +339,15 @@ def test_an_undated_article_about_this_year_is_not_about_another_year():
     assert absent_names(claim, art, undated=True) == []  # "this year" of an undated copy may be 2013
     assert absent_names(claim, art, undated=False) == ["2013"]  # a dated article would say so
     assert absent_names(claim, "The 2012 season had 10 hurricanes.", undated=True) == ["2013"]
+
+
+@pytest.mark.parametrize("claim,sentence,conflict", [
+    ("The fund's earlier forecast for 2015 growth had been issued in January.",
+     "The fund is predicting slower growth, down from its prediction in April.", True),
+    ("The club confirmed the transfer in March.", "The club confirmed the transfer, agreed in March 2021.", False),
+    ("The trial opened on Monday.", "The trial opened on Wednesday in Boston.", True),
+])
+def test_the_one_month_or_day_each_side_states_is_compared(claim, sentence, conflict):
+    from assistant.claims.compare import date_conflict
+
+    assert bool(date_conflict(claim, sentence)) is conflict

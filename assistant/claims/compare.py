@@ -385,7 +385,18 @@ def _slot_conflict(kind: str, claim_items: list[_Slotted], source_items: list[_S
 
 
 def _date_conflict(c, s) -> str | None:
-    return _slot_conflict("date", _dates(c), _dates(s), _same_date)
+    cd, sd = _dates(c), _dates(s)
+    found = _slot_conflict("date", cd, sd, _same_date)
+    if found or not cd or not sd:
+        return found
+    # "forecast for 2015 ... issued in January" vs "its prediction in April": only one date of each states a
+    # month (or a day, a weekday), so those two are the ones to compare, whatever words they hang on
+    for part in ("month", "day", "weekday"):
+        a = [x for x in cd if part in x.value]
+        b = [x for x in sd if part in x.value]
+        if len(a) == 1 and len(b) == 1 and not _same_date(a[0].value, b[0].value):
+            return f"date: claim '{a[0].text}' vs source '{b[0].text}'"
+    return None
 
 
 def date_conflict(claim: str, sentence: str) -> str | None:
