@@ -141,6 +141,7 @@ class ParagraphIndex:
         self.version = 0  # bumped on every write (registry cache)
         self._registry: tuple[tuple[int, int], dict] | None = None
         self._sources: tuple[tuple, list[SourceInfo]] | None = None
+        self._log_times: dict[str, float] = {}
         # The keyword (BM25) index, saved beside the vectors and kept current by every write.
         self.keyword = KeywordIndex(self)
         # The chat UI shares one index between threads: writes and keyword searches take turns.
@@ -532,7 +533,9 @@ class ParagraphIndex:
         if group:
             written += self._write_group(group, progress)
         with self.lock, self.write_lock:
-            self.keyword.maybe_compact()  # after the whole batch: a bulk ingest rebuilds once, not per group
+            # After the whole batch: a bulk ingest rebuilds once, not per group; a small write that crosses
+            # the delta's limit starts a background compaction instead of waiting for it.
+            self.keyword.maybe_compact(background=True)
         self.version += 1
         return written
 
@@ -541,8 +544,9 @@ class ParagraphIndex:
             return self._write_group_locked(group, progress)
 
     def _log_write(self, sources: list[str]) -> str:
-        i = uuid.uuid4().hex
-        self.log.add(ids=[i], embeddings=[[1.0]], metadatas=[{"sources": json.dumps(sources), "t": time.time()}])
+        i, t = uuid.uuid4().hex, time.time()
+        self.log.add(ids=[i], embeddings=[[1.0]], metadatas=[{"sources": json.dumps(sources), "t": t}])
+        self._log_times[i] = t  # the keyword index records the time with the id (pruning compares it)
         return i
 
     def _write_group_locked(self, group: list[Article], progress: Callable[[int], None] | None) -> int:
@@ -599,7 +603,7 @@ class ParagraphIndex:
             self.keyword.replace({source: []}, (before, after))
             self._record_health()
             self._registry_update(current, {}, [source])
-            self.keyword.maybe_compact()
+            self.keyword.maybe_compact(background=True)
             self.version += 1
 
     # ---- reads
@@ -638,6 +642,19 @@ KEYWORD_FORMAT = 1
 COMPACT_SHARE = 0.10
 COMPACT_MIN = 2000
 SMALL_CORPUS = 2000
+# The write log is pruned after a compaction once it holds more than LOG_PRUNE_AT records: records older
+# than LOG_RETAIN_S (and older than the saved index's last full read of the log) go, and a marker record
+# (PRUNE_MARK) keeps the cut-off time. A process whose last full read of the log is older than the cut-off
+# (idle for a day) may have missed a pruned record, so it reloads from disk (or rebuilds) instead of
+# guessing; any other process just forgets the pruned ids.
+LOG_PRUNE_AT = 1000
+# A compaction that a small write (or a catch-up) triggers runs in a background thread: searches go on with
+# the delta meanwhile, and the writes made during the build are carried over onto the new index. A bulk
+# write (more than COMPACT_MIN paragraphs not yet tokenized) still compacts at the end of its own upsert.
+BACKGROUND_COMPACTION = True
+LOG_RETAIN_S = 86400.0
+LOG_MARGIN_S = 60.0  # a record's time is taken just before it is written: allow for the write's delay
+PRUNE_MARK = "pruned"
 _TOKEN_PATTERN = r"(?u)\b\w\w+\b"
 _STOPWORDS = "en_plus"  # bm25s "en" has only 33 stopwords; "en_plus" is NLTK-sized (the query side matches it)
 
@@ -737,6 +754,11 @@ class KeywordIndex:
         self.folder = Path(index.settings.index_dir) / "keyword" / index.settings.collection
         self.rebuilds = 0  # full rebuilds from a read-back of the store (tests count them)
         self.compactions = 0
+        self.pruned = 0  # write-log records this process pruned
+        self.background_compactions = 0
+        self._bg: threading.Thread | None = None
+        self._bg_changed: set[str] | None = None  # sources written while a background build runs
+        self._epoch = 0
         self.version = 0
         self.loaded = False
         self._clear()
@@ -748,9 +770,13 @@ class KeywordIndex:
         self.delta: dict[str, list[tuple[TextNode, list[str]]]] = {}
         self.postings: dict[str, dict[tuple[str, int], int]] = {}
         self.delta_len: dict[tuple[str, int], int] = {}
-        self.seen: set[str] = set()  # write-log ids already reflected here
+        self.seen: dict[str, float] = {}  # write-log ids already reflected here -> the record's time
+        self.synced_at = 0.0  # when the whole log was last known to be reflected here
+        self.prune_gen: int | None = None  # the prune marker's generation at that time
         self.pending = False  # the delta outgrew the limit untokenized: compact before the next search
         self._delta_ids_cache: tuple[int | None, dict] = (None, {})
+        self._mask_cache: tuple = (None, None)
+        self._epoch = getattr(self, "_epoch", 0) + 1  # a background build of an older state is dropped
 
     # ---- sizes
     @property
@@ -763,8 +789,8 @@ class KeywordIndex:
             return 0.0
         kept = 0
         if self.base is not None:
-            m = self.base.mask(filters)
-            kept += int(((m if m is not None else True) & ~self.dead).sum())
+            m = self._live_mask(filters)
+            kept += self.base.n - self.dead_n if m is None else int(m[0].sum())
         kept += sum(1 for nodes in self.delta.values() for n, _ in nodes if filters.matches(n.metadata))
         return kept / self.size
 
@@ -785,11 +811,26 @@ class KeywordIndex:
             rest = list(range(len(ids)))
         if self.base is not None and rest:
             rows = self.base.rows_by_id([ids[j] for j in rest])
-            mask = self.base.mask(filters)
+            live = self._live_mask(filters)
             for j, r in zip(rest, rows.tolist()):
                 if r >= 0 and not self.dead[r]:
-                    out[j] = True if mask is None else bool(mask[r])
+                    out[j] = True if live is None else bool(live[0][r])
         return out
+
+    def _live_mask(self, filters) -> tuple[np.ndarray, np.ndarray] | None:
+        """(bool, float32) mask of the base rows that are live and pass the filters, None for all rows;
+        computed once per filter and state (a filtered search needs it three times)."""
+        key = (None if filters is None or filters.empty else
+               (tuple(filters.outlets or ()), tuple(filters.sources or ()), filters.date_from, filters.date_to),
+               self.version, id(self.base))
+        if self._mask_cache[0] == key:
+            return self._mask_cache[1]
+        m = self.base.mask(filters)
+        if self.dead_n:
+            m = ~self.dead if m is None else m & ~self.dead
+        live = None if m is None else (m, m.astype(np.float32))
+        self._mask_cache = (key, live)
+        return live
 
     def _delta_ids(self) -> dict[str, TextNode]:
         if self._delta_ids_cache[0] != self.version:
@@ -806,12 +847,40 @@ class KeywordIndex:
         else:
             self._catch_up()
         if self.pending and compact:
-            self.compact()
+            self.maybe_compact(background=True)
         return self
 
-    def _log_ids(self) -> dict[str, list[str]]:
+    def _read_log(self) -> tuple[dict[str, tuple[list[str], float]], tuple[float, int | None]]:
+        """(record id -> (sources, time), (prune cut-off, prune generation))."""
         got = self.index.log.get(include=["metadatas"])
-        return {i: json.loads((m or {}).get("sources") or "[]") for i, m in zip(got["ids"], got["metadatas"])}
+        recs, mark = {}, (0.0, None)
+        for i, m in zip(got["ids"], got["metadatas"]):
+            m = m or {}
+            if i == PRUNE_MARK:
+                mark = (float(m.get("before", 0.0)), int(m.get("gen", 0)))
+            else:
+                recs[i] = (json.loads(m.get("sources") or "[]"), float(m.get("t", 0.0)))
+        return recs, mark
+
+    def _read_mark(self) -> tuple[float, int | None]:
+        got = self.index.log.get(ids=[PRUNE_MARK], include=["metadatas"])
+        if not got["ids"]:
+            return 0.0, None
+        m = got["metadatas"][0] or {}
+        return float(m.get("before", 0.0)), int(m.get("gen", 0))
+
+    def _forget_pruned(self, recs: dict, mark: tuple[float, int | None]) -> str | None:
+        """Drop from `seen` the ids the log no longer holds. "reset" when one of them is not older than the
+        prune cut-off (the log was dropped), "stale" when records this state may never have seen were pruned."""
+        cut = mark[0]
+        missing = [i for i in self.seen if i not in recs]
+        if any(self.seen[i] >= cut for i in missing):
+            return "reset"
+        for i in missing:
+            del self.seen[i]
+        if mark[1] is not None and cut > self.synced_at - LOG_MARGIN_S:
+            return "stale"
+        return None
 
     def _open(self) -> None:
         manifest_path = self.folder / "manifest.json"
@@ -825,27 +894,34 @@ class KeywordIndex:
                 self._clear()
                 self.base = base
                 self.dead = np.zeros(base.n if base else 0, dtype=bool)
-                self.seen = set(manifest["seen"])
+                seen = manifest["seen"]  # a list before the log was pruned (times unknown)
+                self.seen = {i: 0.0 for i in seen} if isinstance(seen, list) else {i: float(t) for i, t in seen.items()}
+                self.synced_at = float(manifest.get("synced_at", manifest.get("saved", 0.0)))
         except FileNotFoundError:
             reason = "it is missing"
         except Exception as e:  # noqa: BLE001 - any unreadable file means the same: rebuild
             reason = f"it is damaged ({type(e).__name__}: {e})"
         if reason is None:
             self.loaded = True  # from here on, writes found in the log land in the delta
-            self._load_delta_file()
-            log_ids = self._log_ids()
-            if not self.seen <= set(log_ids):
+            t_read = time.time()
+            recs, mark = self._read_log()
+            why = self._forget_pruned(recs, mark)
+            if why == "reset":
                 reason = "it includes writes the store does not know"
+            elif why == "stale":
+                reason = "the write log was pruned past it"
             else:
-                self._apply_log(log_ids)
+                self._load_delta_file(recs)
+                self._apply_log(recs)
+                self.synced_at, self.prune_gen = t_read, mark[1]
                 if self.size != self.index.count():
                     reason = f"it holds {self.size} paragraphs and the store {self.index.count()}"
         if reason is not None:
             if self.index.count():  # an empty store just starts an empty index
                 log.warning("Rebuilding the keyword index at %s: %s.", self.folder, reason)
             self.rebuild()
-        elif self._needs_compaction():
-            self.compact()
+        else:
+            self.maybe_compact(background=True)
 
     @property
     def delta_file(self) -> Path:
@@ -864,7 +940,7 @@ class KeywordIndex:
         except OSError as e:
             log.warning("Could not record a write in %s (%s); the next start re-reads it.", self.delta_file, e)
 
-    def _load_delta_file(self) -> None:
+    def _load_delta_file(self, recs: dict) -> None:
         try:
             lines = self.delta_file.read_text(encoding="utf-8").splitlines()
         except OSError:
@@ -876,48 +952,61 @@ class KeywordIndex:
             except ValueError:
                 continue  # a torn last line: its articles come back through the log
         for e in sorted(entries, key=lambda e: e.get("t", 0)):
-            if set(e["log"]) <= self.seen:
-                continue
+            if set(e["log"]) <= self.seen.keys() or not set(e["log"]) <= recs.keys():
+                continue  # already in the saved index (a pruned record was in it when it was saved)
             self.replace({src: [metadata_dict_to_node(d) for d in nodes] for src, nodes in e["sources"].items()}, ())
-            self.seen.update(e["log"])
+            self.seen.update({i: recs[i][1] for i in e["log"]})
 
     def _catch_up(self) -> None:
-        if self.index.log.count() == len(self.seen):  # one cheap call per search
+        t_check = time.time()
+        count, mark = self.index.log.count(), self._read_mark()  # two cheap calls per search
+        if mark[1] == self.prune_gen and count == len(self.seen) + (mark[1] is not None):
+            self.synced_at = t_check  # nothing written since: the whole log is reflected here
             return
-        log_ids = self._log_ids()
-        if not self.seen <= set(log_ids):  # the log was dropped (reset by another client)
+        recs, mark = self._read_log()
+        why = self._forget_pruned(recs, mark)
+        if why == "reset":  # the log was dropped (reset by another client)
             log.warning("The store was reset by another client; rebuilding the keyword index.")
             self.rebuild()
             return
-        self._apply_log(log_ids)
-        if self._needs_compaction():
-            self.compact()
+        if why == "stale":
+            log.info("The write log was pruned past this keyword index; reloading it from %s.", self.folder)
+            self._clear()
+            self.loaded = False
+            self._open()
+            self.loaded = True
+            return
+        self._apply_log(recs)
+        self.synced_at, self.prune_gen = t_check, mark[1]
+        self.maybe_compact(background=True)
 
-    def _apply_log(self, log_ids: dict[str, list[str]]) -> None:
+    def _apply_log(self, recs: dict[str, tuple[list[str], float]]) -> None:
         """Re-read from Chroma the articles named by write-log records not yet seen (another client's, or
         ours from a process that stopped before saving)."""
-        new = [i for i in log_ids if i not in self.seen]
+        new = [i for i in recs if i not in self.seen]
         if not new:
             return
-        sources = sorted({s for i in new for s in log_ids[i]})
+        sources = sorted({s for i in new for s in recs[i][0]})
         got: dict[str, list[TextNode]] = {s: [] for s in sources}
         for start in range(0, len(sources), 100):
             chunk = sources[start:start + 100]
             for n in _to_nodes(self.index.paragraphs.get(where={"source": {"$in": chunk}},
                                                          include=["documents", "metadatas"])):
                 got[n.metadata["source"]].append(n)
-        self.seen.update(new)
+        self.seen.update({i: recs[i][1] for i in new})
         self.replace(got, ())
 
     # ---- writes
-    def replace(self, by_source: dict[str, list[TextNode]], log_ids: Iterable[str]) -> None:
+    def replace(self, by_source: dict[str, list[TextNode]], log_ids: Iterable[str], hold: bool = True) -> None:
         """These articles now hold exactly these paragraphs (an empty list: removed)."""
         log_ids = list(log_ids)
-        self.seen.update(log_ids)
+        self.seen.update({i: self.index._log_times.pop(i, time.time()) for i in log_ids})
         if not self.loaded:
             return  # loaded (and caught up through the log) at first search
+        if self._bg_changed is not None:
+            self._bg_changed.update(by_source)
         incoming = sum(map(len, by_source.values()))
-        if self.pending or len(self.delta_len) + self.dead_n + incoming > self._limit():
+        if self.pending or (hold and len(self.delta_len) + self.dead_n + incoming > self._limit()):
             # A compaction follows anyway (bulk ingest): hold the nodes, skip tokenizing them twice.
             self.pending = True
             for src, nodes in by_source.items():
@@ -968,17 +1057,118 @@ class KeywordIndex:
         changed = len(self.delta_len) + self.dead_n
         return self.pending or (changed > 0 and (self.size <= SMALL_CORPUS or changed > self._limit()))
 
-    def maybe_compact(self) -> None:
-        if self.loaded and self._needs_compaction():
+    def maybe_compact(self, background: bool = False) -> None:
+        """Compact when the delta has outgrown its limit: in a background thread when asked and the corpus
+        is large (a bulk write's untokenized paragraphs are compacted here, at once: the build tokenizes
+        them anyway)."""
+        if not (self.loaded and self._needs_compaction()):
+            return
+        untokenized = sum(1 for entries in self.delta.values() for _, toks in entries if not toks)
+        if (background and BACKGROUND_COMPACTION and self.size > SMALL_CORPUS
+                and (not self.pending or untokenized <= COMPACT_MIN)):
+            if self.pending:
+                self._tokenize_pending()
+            self._compact_in_background()
+        else:
             self.compact()
+
+    def _tokenize_pending(self) -> None:
+        """Give the held (untokenized) paragraphs of a write their postings, so searches find them."""
+        held = {src: [n for n, _ in entries] for src, entries in self.delta.items()
+                if any(not toks for _, toks in entries)}
+        self.pending = False
+        self.replace(held, (), hold=False)
+
+    def compacting(self) -> bool:
+        return self._bg is not None and self._bg.is_alive()
+
+    def wait_compaction(self, timeout: float | None = None) -> bool:
+        """Wait for a background compaction (benchmarks and tests); True when none is running."""
+        bg = self._bg
+        if bg is not None:
+            bg.join(timeout)
+        return not self.compacting()
+
+    def _compact_in_background(self) -> None:
+        if self.compacting():
+            return  # the running build carries on; writes since are carried over when it lands
+        base = self.base
+        live = np.flatnonzero(~self.dead) if base is not None else np.empty(0, dtype=np.int64)
+        delta_nodes = [n for entries in self.delta.values() for n, _ in entries]
+        snapshot = (self._epoch, dict(self.seen), self.synced_at)
+        self._bg_changed = set()
+        self._bg = threading.Thread(target=self._background_build, args=(base, live, delta_nodes, snapshot),
+                                    name="keyword-compaction", daemon=True)
+        self._bg.start()
+
+    def _background_build(self, base, live, delta_nodes, snapshot) -> None:
+        import Stemmer
+
+        epoch, seen, synced_at = snapshot
+        name = f"base-{uuid.uuid4().hex[:12]}"
+        try:
+            nodes = [metadata_dict_to_node(base.corpus[int(i)]) for i in live] if base is not None else []
+            nodes += delta_nodes
+            avgdl = self._write_base(name, nodes, Stemmer.Stemmer("english")) if nodes else 0.0
+            with self.index.lock:
+                if self._epoch != epoch or not nodes:  # rebuilt, reset or compacted meanwhile
+                    shutil.rmtree(self.folder / name, ignore_errors=True)
+                    return
+                self._install(name, len(nodes), avgdl, seen, synced_at)
+        except Exception as e:  # noqa: BLE001 - the delta still serves every search; retried later
+            log.warning("Background compaction of the keyword index failed (%s: %s).", type(e).__name__, e)
+            shutil.rmtree(self.folder / f"tmp-{name}", ignore_errors=True)
+        finally:
+            with self.index.lock:
+                self._bg_changed = None
+
+    def _install(self, name: str, docs: int, avgdl: float, seen: dict, synced_at: float) -> None:
+        """Swap in a base built in the background (callers hold index.lock): save its manifest, keep the
+        delta lines of writes it does not include, and carry those writes over onto it."""
+        self._save_manifest(name, docs, avgdl, seen, synced_at)
+        try:
+            lines = self.delta_file.read_text(encoding="utf-8").splitlines()
+            keep = []
+            for ln in lines:
+                try:
+                    if not set(json.loads(ln)["log"]) <= seen.keys():
+                        keep.append(ln)
+                except ValueError:
+                    continue
+            _atomic_write(self.delta_file, "".join(x + "\n" for x in keep))
+        except OSError:
+            pass
+        self._prune(keep=name)
+        changed = self._bg_changed or set()
+        carry = {src: self.delta.get(src, []) for src in changed}
+        self.base = _Base(self.folder / name, {"docs": docs, "avgdl": avgdl})
+        self.dead = np.zeros(docs, dtype=bool)
+        self.dead_n = 0
+        self.delta, self.postings, self.delta_len = {}, {}, {}
+        for src, entries in carry.items():
+            self._drop(src)
+            if entries:
+                self.delta[src] = entries
+            for i, (_, toks) in enumerate(entries):
+                key = (src, i)
+                self.delta_len[key] = len(toks) or 1
+                for t in toks:
+                    post = self.postings.setdefault(t, {})
+                    post[key] = post.get(key, 0) + 1
+        self._bg_changed = None
+        self.version += 1
+        self.compactions += 1
+        self.background_compactions += 1
+        self.prune_log(included=seen)
 
     # ---- building and saving
     def rebuild(self) -> None:
         """From a read-back of every paragraph: only for a first build, a damaged or mismatched folder."""
         self.rebuilds += 1
-        log_ids = self._log_ids()
+        t_read = time.time()
+        recs, mark = self._read_log()
         nodes = self.index.all_nodes()
-        self._build(nodes, set(log_ids))
+        self._build(nodes, {i: t for i, (_, t) in recs.items()}, t_read, mark[1])
 
     def compact(self) -> None:
         """Rebuild from the texts already held (the saved corpus and the delta), then save."""
@@ -988,49 +1178,19 @@ class KeywordIndex:
             live = np.flatnonzero(~self.dead)
             nodes = [metadata_dict_to_node(self.base.corpus[int(i)]) for i in live]
         nodes += [n for entries in self.delta.values() for n, _ in entries]
-        self._build(nodes, set(self.seen))
+        self._build(nodes, dict(self.seen), self.synced_at, self.prune_gen)
 
-    def _build(self, nodes: list[TextNode], seen: set[str]) -> None:
-        import bm25s
-        from llama_index.core.vector_stores.utils import node_to_metadata_dict
-
+    def _build(self, nodes: list[TextNode], seen: dict[str, float], synced_at: float, prune_gen: int | None) -> None:
         self._clear()
-        self.seen = seen
+        self.seen, self.synced_at, self.prune_gen = seen, synced_at, prune_gen
         self.loaded = True
         self.version += 1
         name = f"base-{uuid.uuid4().hex[:12]}"
-        manifest = {"format": KEYWORD_FORMAT, "collection_id": str(self.index.paragraphs.id), "base": name,
-                    "docs": len(nodes), "avgdl": 0.0, "seen": sorted(seen), "saved": time.time()}
-        tmp = self.folder / f"tmp-{name}"
+        manifest = {"docs": len(nodes), "avgdl": 0.0}
         try:
             if nodes:
-                tok = bm25s.tokenize([n.get_content(metadata_mode=MetadataMode.EMBED) for n in nodes],
-                                     stopwords=_STOPWORDS, stemmer=self.stemmer, token_pattern=_TOKEN_PATTERN,
-                                     show_progress=False)
-                manifest["avgdl"] = sum(map(len, tok.ids)) / len(nodes)
-                bm25 = bm25s.BM25()
-                bm25.index(tok, show_progress=False)
-                md = [n.metadata for n in nodes]
-                outlets = sorted({m.get("outlet", "") for m in md})
-                sources = sorted({m.get("source", "") for m in md})
-                o_code = {o: i for i, o in enumerate(outlets)}
-                s_code = {s: i for i, s in enumerate(sources)}
-                tmp.mkdir(parents=True, exist_ok=True)
-                bm25.save(str(tmp), corpus=[node_to_metadata_dict(n) | {"node_id": n.node_id} for n in nodes],
-                          show_progress=False)
-                (tmp / "columns.json").write_text(json.dumps({"outlets": outlets, "sources": sources}),
-                                                  encoding="utf-8")
-                np.save(tmp / "outlet.npy", np.array([o_code[m.get("outlet", "")] for m in md], dtype=np.int32))
-                np.save(tmp / "source.npy", np.array([s_code[m.get("source", "")] for m in md], dtype=np.int32))
-                np.save(tmp / "date.npy", np.array([int(m.get("date_int", 0) or 0) for m in md], dtype=np.int64))
-                np.save(tmp / "ids.npy", np.array([n.node_id for n in nodes]))
-                os.replace(tmp, self.folder / name)
-                del bm25, tok
-            self.folder.mkdir(parents=True, exist_ok=True)
-            # The manifest is replaced in one step: a reader sees the old index or the new, never half.
-            part = self.folder / f"manifest.json.{name}"
-            part.write_text(json.dumps(manifest), encoding="utf-8")
-            os.replace(part, self.folder / "manifest.json")
+                manifest["avgdl"] = self._write_base(name, nodes, self.stemmer)
+            self._save_manifest(name, len(nodes), manifest["avgdl"], seen, synced_at)
             self.delta_file.unlink(missing_ok=True)  # all in the new index (anything else: via the log)
             self._prune(keep=name)
         except OSError as e:  # a read-only or full disk costs speed at the next start, not the search
@@ -1042,6 +1202,73 @@ class KeywordIndex:
             return
         self.base = _Base(self.folder / name, manifest) if nodes else None
         self.dead = np.zeros(len(nodes), dtype=bool)
+        self.prune_log(included=seen)
+
+    def prune_log(self, force: bool = False, included: dict | None = None) -> int:
+        """Delete write-log records the saved index includes and every client has had a day to read (see
+        LOG_PRUNE_AT); the marker is written first, so a reader never mistakes a prune for a reset."""
+        try:
+            if not force and self.index.log.count() <= LOG_PRUNE_AT:
+                return 0
+            recs, mark = self._read_log()
+            cut = min(time.time() - LOG_RETAIN_S, self.synced_at - LOG_MARGIN_S)
+            included = self.seen if included is None else included  # what the index on disk includes
+            old = [i for i, (_, t) in recs.items() if t < cut and i in included and i in self.seen]
+            if not old:
+                return 0
+            gen = (mark[1] or 0) + 1
+            with self.index.write_lock:
+                self.index.log.upsert(ids=[PRUNE_MARK], embeddings=[[1.0]],
+                                      metadatas=[{"before": max(cut, mark[0]), "gen": gen, "t": time.time()}])
+                for start in range(0, len(old), 5000):
+                    self.index.log.delete(ids=old[start:start + 5000])
+            for i in old:
+                self.seen.pop(i, None)
+            self.prune_gen = gen
+            self.pruned += len(old)
+            return len(old)
+        except Exception as e:  # noqa: BLE001 - pruning is housekeeping: never fail the write for it
+            log.warning("Could not prune the write log (%s: %s); it is tried again after the next compaction.",
+                        type(e).__name__, e)
+            return 0
+
+    def _write_base(self, name: str, nodes: list[TextNode], stemmer) -> float:
+        """Index `nodes` with bm25s and save it with its filter columns in <folder>/<name>; returns the mean
+        paragraph length. Touches no state of this object (a background build runs it outside the lock)."""
+        import bm25s
+        from llama_index.core.vector_stores.utils import node_to_metadata_dict
+
+        tmp = self.folder / f"tmp-{name}"
+        tok = bm25s.tokenize([n.get_content(metadata_mode=MetadataMode.EMBED) for n in nodes],
+                             stopwords=_STOPWORDS, stemmer=stemmer, token_pattern=_TOKEN_PATTERN,
+                             show_progress=False)
+        avgdl = sum(map(len, tok.ids)) / len(nodes)
+        bm25 = bm25s.BM25()
+        bm25.index(tok, show_progress=False)
+        md = [n.metadata for n in nodes]
+        outlets = sorted({m.get("outlet", "") for m in md})
+        sources = sorted({m.get("source", "") for m in md})
+        o_code = {o: i for i, o in enumerate(outlets)}
+        s_code = {s: i for i, s in enumerate(sources)}
+        tmp.mkdir(parents=True, exist_ok=True)
+        bm25.save(str(tmp), corpus=[node_to_metadata_dict(n) | {"node_id": n.node_id} for n in nodes],
+                  show_progress=False)
+        (tmp / "columns.json").write_text(json.dumps({"outlets": outlets, "sources": sources}), encoding="utf-8")
+        np.save(tmp / "outlet.npy", np.array([o_code[m.get("outlet", "")] for m in md], dtype=np.int32))
+        np.save(tmp / "source.npy", np.array([s_code[m.get("source", "")] for m in md], dtype=np.int32))
+        np.save(tmp / "date.npy", np.array([int(m.get("date_int", 0) or 0) for m in md], dtype=np.int64))
+        np.save(tmp / "ids.npy", np.array([n.node_id for n in nodes]))
+        os.replace(tmp, self.folder / name)
+        return avgdl
+
+    def _save_manifest(self, name: str, docs: int, avgdl: float, seen: dict, synced_at: float) -> None:
+        manifest = {"format": KEYWORD_FORMAT, "collection_id": str(self.index.paragraphs.id), "base": name,
+                    "docs": docs, "avgdl": avgdl, "seen": seen, "synced_at": synced_at, "saved": time.time()}
+        self.folder.mkdir(parents=True, exist_ok=True)
+        # The manifest is replaced in one step: a reader sees the old index or the new, never half.
+        part = self.folder / f"manifest.json.{name}"
+        part.write_text(json.dumps(manifest), encoding="utf-8")
+        os.replace(part, self.folder / "manifest.json")
 
     def _prune(self, keep: str) -> None:
         for p in self.folder.iterdir():
@@ -1067,11 +1294,8 @@ class KeywordIndex:
         if self.base is not None and self.base.n:
             ids = self.base.bm25.get_tokens_ids(q)
             if ids:
-                mask = self.base.mask(filters)
-                if self.dead_n:
-                    mask = ~self.dead if mask is None else mask & ~self.dead
-                scores = self.base.bm25.get_scores_from_ids(
-                    ids, weight_mask=None if mask is None else mask.astype(np.float32))
+                live = self._live_mask(filters)
+                scores = self.base.bm25.get_scores_from_ids(ids, weight_mask=None if live is None else live[1])
                 top_s, top_i = topk(scores, min(k, self.base.n), backend="numpy", sorted=True)
                 hits += [(float(s), n, int(i)) for n, (s, i) in enumerate(zip(top_s, top_i)) if s > 0]
         if self.delta_len:

@@ -210,3 +210,97 @@ def test_filtered_dense_search_ranks_like_chromas_where_without_reading_pool_met
     for f in cases:
         post, where = _dense_pair(a, f, 3)
         assert _ranked(post, "Trump Putin Alaska summit") == _ranked(where, "Trump Putin Alaska summit")
+
+
+_NAMES = ("alpha", "bravo", "charlie", "delta", "echo", "foxtrot", "golf", "hotel", "india", "juliet")
+
+
+def _zeppelin(tmp_path, i):
+    p = tmp_path / f"z{i}.md"
+    p.write_text(f"# Zeppelin {_NAMES[i]}\n\nZeppelin {_NAMES[i]} crossed the Baltic, officials in Riga said.\n",
+                 encoding="utf-8")
+    return p
+
+
+def test_the_write_log_is_pruned_after_a_compaction_and_no_reader_rebuilds(docs, tmp_path, monkeypatch, no_read_back):
+    """Old write-log records go once a saved index includes them; a process that keeps searching just forgets
+    them, a new process opens the saved index without reading paragraphs back, and results are unchanged."""
+    monkeypatch.setattr(index_mod, "LOG_PRUNE_AT", 4)
+    monkeypatch.setattr(index_mod, "LOG_RETAIN_S", 0.0)
+    monkeypatch.setattr(index_mod, "LOG_MARGIN_S", 0.0)
+    a = Assistant(documents_dir=docs, index_dir=tmp_path / "idx")
+    b = Assistant(documents_dir=docs, index_dir=tmp_path / "idx")  # another process on the same index
+    b.search("warm up", mode="bm25")
+    for i in range(4):
+        a.ingest([_zeppelin(tmp_path, i)])  # small corpus: every write compacts, then prunes
+        b.search("zeppelin", mode="bm25")
+    assert a.index.keyword.pruned > 0
+    left = a.index.log.get()["ids"]
+    assert index_mod.PRUNE_MARK in left and len(left) < 1 + 2 * 5  # 5 writes' records would be 10
+    no_read_back.clear()
+    hits = b.search("Zeppelin delta crossed the Baltic", k=3, mode="bm25")
+    assert hits and hits[0].source == "z3.md" and b.index.keyword.rebuilds == 0
+    c = Assistant(documents_dir=docs, index_dir=tmp_path / "idx")
+    assert _ids(c, "Zeppelin charlie crossed") == _ids(a, "Zeppelin charlie crossed")
+    assert not no_read_back and c.index.keyword.rebuilds == 0
+    a.ingest([_zeppelin(tmp_path, 9)])  # a write after the prune is still seen by the others at once
+    assert b.search("Zeppelin juliet", k=1, mode="bm25")[0].source == "z9.md"
+    assert c.search("Zeppelin juliet", k=1, mode="bm25")[0].source == "z9.md"
+
+
+def test_a_process_idle_past_the_prune_cut_off_reloads_instead_of_missing_writes(docs, tmp_path, monkeypatch, caplog):
+    monkeypatch.setattr(index_mod, "SMALL_CORPUS", 0)  # writes stay in the delta (and its file)
+    a = Assistant(documents_dir=docs, index_dir=tmp_path / "idx")
+    b = Assistant(documents_dir=docs, index_dir=tmp_path / "idx")
+    b.search("warm up", mode="bm25")
+    b.index.keyword.synced_at -= 3 * 86400  # b last read the log three days ago
+    a.ingest([_zeppelin(tmp_path, 1)])
+    a.index.keyword.compact()  # saves the write in the index on disk
+    monkeypatch.setattr(index_mod, "LOG_RETAIN_S", 0.0)
+    monkeypatch.setattr(index_mod, "LOG_MARGIN_S", 0.0)
+    a.search("zeppelin", mode="bm25")  # a has read the whole log since its write
+    assert a.index.keyword.prune_log(force=True) > 0  # the zeppelin's own records go too
+    with caplog.at_level(logging.INFO, logger="assistant.index"):
+        hits = b.search("Zeppelin bravo crossed the Baltic", k=1, mode="bm25")
+    assert hits and hits[0].source == "z1.md"  # reloaded from the saved index, not missed
+    assert "pruned past" in caplog.text
+
+
+def test_a_small_write_crossing_the_limit_compacts_in_the_background(docs, tmp_path, monkeypatch):
+    """The write that takes the delta past its limit returns at once; searches go on with the delta while
+    the new index is built; writes and removals made during the build are carried over onto it; the saved
+    index and its delta file give a new process the same results."""
+    import threading
+
+    monkeypatch.setattr(index_mod, "SMALL_CORPUS", 0)
+    monkeypatch.setattr(index_mod, "COMPACT_MIN", 3)
+    monkeypatch.setattr(index_mod, "COMPACT_SHARE", 0.0)
+    a = Assistant(documents_dir=docs, index_dir=tmp_path / "idx")
+    a.search("warm up", mode="bm25")
+    kw = a.index.keyword
+    gate, building = threading.Event(), threading.Event()
+    real_write = index_mod.KeywordIndex._write_base
+
+    def slow_write(self, *args):
+        if threading.current_thread().name == "keyword-compaction":
+            building.set()
+            assert gate.wait(60)
+        return real_write(self, *args)
+
+    monkeypatch.setattr(index_mod.KeywordIndex, "_write_base", slow_write)
+    compactions = kw.compactions
+    for i in range(4):  # 4 one-paragraph articles: the 4th passes the limit of 3
+        a.ingest([_zeppelin(tmp_path, i)])
+    assert building.wait(30) and kw.compacting() and kw.compactions == compactions  # the write did not wait
+    a.ingest([_zeppelin(tmp_path, 7)])  # written during the build
+    a.remove("z0.md")  # removed during the build (it is in the snapshot being built)
+    assert a.search("Zeppelin hotel", k=1, mode="bm25")[0].source == "z7.md"
+    assert "z0.md" not in {p.source for p in a.search("Zeppelin alpha", k=5, mode="bm25")}
+    gate.set()
+    assert kw.wait_compaction(60) and kw.background_compactions == 1
+    assert set(kw.delta) == {"z7.md"}  # the write made during the build, carried over
+    after = {q: _ids(a, q) for q in ("Zeppelin hotel", "Zeppelin alpha", "Zeppelin charlie") + QUERIES}
+    assert a.search("Zeppelin hotel", k=1, mode="bm25")[0].source == "z7.md"
+    assert "z0.md" not in {p.source for p in a.search("Zeppelin alpha", k=5, mode="bm25")}
+    fresh = Assistant(documents_dir=docs, index_dir=tmp_path / "idx")
+    assert {q: _ids(fresh, q) for q in after} == after and fresh.index.keyword.rebuilds == 0
