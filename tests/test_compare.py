@@ -351,3 +351,29 @@ def test_the_one_month_or_day_each_side_states_is_compared(claim, sentence, conf
     from assistant.claims.compare import date_conflict
 
     assert bool(date_conflict(claim, sentence)) is conflict
+
+
+@pytest.mark.parametrize("question,kind", [
+    ("What is the striker's hometown?", "where"),
+    ("What was the senator's birthplace?", "where"),
+    ("What did the mayor say about her hometown?", "other"),
+    ("How far into the pandemic did the director say the world was?", "duration"),
+    ("How far did the wildfire spread overnight?", "duration"),
+])
+def test_what_kind_of_answer_a_question_asks_for(question, kind):
+    from assistant.text.question import answer_type
+
+    assert answer_type(question) == kind
+
+
+@pytest.mark.parametrize("question,speaker,words", [
+    ("How did the Olympic silver medalist describe the feeling?", None, {"silver", "medalist"}),
+    ("How did the head of the Arkadelphia chamber of commerce describe the trade war?", None, {"head", "chamber"}),
+    ("What did Apple chief executive Tim Cook say about the iPhone?", "cook", set()),
+    ("What did the chairman, John Smith, say about rates?", "smith", set()),
+])
+def test_a_description_with_a_name_inside_is_still_a_description(question, speaker, words):
+    from assistant.text.question import analyse_question
+
+    qi = analyse_question(question)
+    assert qi.speaker == speaker and words <= set(qi.speaker_words)

@@ -86,9 +86,10 @@ def answer_type(question: str) -> str:
     if re.search(r"\bwhat (?:percentage|percent|share|proportion|rate)\b|\bby how much\b|\bhow many percent\b|"
                  r"\bwhat (?:was|is) the (?:\w+ )?rate\b", low):
         return "percent"
-    if re.search(r"\bhow long\b|\bfor how many (?:hours|days|weeks|months|years)\b", low):
+    if re.search(r"\bhow (?:long|far)\b|\bfor how many (?:hours|days|weeks|months|years)\b", low):
+        # "how far" is a distance ("50 miles", a QUANTITY) or a time ("nearly eight months into ...")
         return "duration"
-    if re.search(r"\bhow (?:many|much|far|old|big|large|often|fast|high|deep|tall)\b|\bwhat (?:number|amount|sum|"
+    if re.search(r"\bhow (?:many|much|old|big|large|often|fast|high|deep|tall)\b|\bwhat (?:number|amount|sum|"
                  r"figure|total|score)\b", low):
         return "number"
     if re.search(r"^\s*(?:and\s+)?when\b|\bwhat (?:date|day|year|month|time)\b|\bon which (?:date|day)\b|"
@@ -168,6 +169,11 @@ def _asked_speaker(doc) -> tuple[str | None, set[str], str | None]:
         if any(x.lower_ in _QWORDS or x.tag_ in ("WDT", "WP", "WP$") for x in sub):
             return None, set(), None
         people = [e for e in doc.ents if e.label_ == "PERSON" and sub[0].i <= e.start and e.end <= sub[-1].i + 1]
+        if subj.pos_ == "NOUN" and not subj.ent_type_:
+            # "the head of the Arkadelphia chamber", "the Olympic silver medalist": a description whose head
+            # is a common noun; a name inside it (often a tagger's mistake) is not the speaker, unless it is
+            # in apposition ("the chairman, John Smith")
+            people = [e for e in people if e.root.dep_ == "appos" and e.root.head.i == subj.i]
         if people:
             return name_key(people[-1].text) or None, set(), None
         if subj.pos_ in ("PROPN",) or subj.ent_type_ in ("ORG", "GPE", "NORP"):
