@@ -483,3 +483,15 @@ def test_invalid_utf8_piped_into_chat_is_no_traceback(coll, tmp_path):
                           env=_cli_env(coll, tmp_path / "idx"), cwd=tmp_path, timeout=300)
     assert proc.returncode == 0 and b"Traceback" not in proc.stderr, proc.stderr.decode(errors="replace")
     assert json.loads(proc.stdout.decode().splitlines()[0])["question"].startswith("What crossed the coast café")
+
+
+@pytest.mark.e2e
+def test_ui_load_smoke_five_chats_get_only_their_own_answers():
+    """Issue 13 load, small: 5 chat users for 15 s through the real Chainlit server and its socket.io
+    protocol (benchmarks/load_ui.py; the full run is 50 users for 120 s, documented in the README)."""
+    from benchmarks.load_ui import run
+
+    r = run(users=5, seconds=15, timeout=60)
+    assert r["errors"] == 0, (r["error_examples"], r["server_log_errors"])
+    assert r["lost"] == 0 and r["mixed"] == 0
+    assert r["turns"] >= 5 and len(r["replies_per_user"]) == 5
