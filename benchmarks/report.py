@@ -47,13 +47,17 @@ def scale_rows(res: dict) -> list[list]:
                      f"{r['hybrid']['p50_ms']:.0f} / {r['hybrid']['p95_ms']:.0f}",
                      f"{r['dense']['p95_ms']:.0f} / {r['bm25']['p95_ms']:.0f} / {r['query_embedding']['p95_ms']:.0f}",
                      f"{r['hybrid_outlet_filter']['p50_ms']:.0f} / {r['hybrid_outlet_filter']['p95_ms']:.0f}",
-                     f"{r['rss_mb']:.0f}"])
+                     (f"{r['hybrid_date_filter']['p50_ms']:.0f} / {r['hybrid_date_filter']['p95_ms']:.0f}"
+                      if r.get("hybrid_date_filter") else "–"),
+                     f"{r['rss_mb']:.0f}",
+                     f"{r['fresh_process']['rss_mb']:.0f}" if (r.get("fresh_process") or {}).get("rss_mb") else "–"])
     return rows
 
 
 SCALE_HEAD = ["paragraphs", "store", "upsert() s", "upsert() para/s", "bulk write s", "bulk para/s", "disk MB", "1st search in process ms",
               "search after 1-article write ms",
-              "hybrid p50/p95 ms", "p95 ms: dense / bm25 / query-embed", "outlet-filtered p50/p95 ms", "RSS MB"]
+              "hybrid p50/p95 ms", "p95 ms: dense / bm25 / query-embed", "outlet-filtered p50/p95 ms",
+              "date-filtered p50/p95 ms", "RSS MB (writer)", "RSS MB (fresh searching process)"]
 QUALITY_HEAD = ["retriever", "Recall@1", "Recall@5", "MRR@10", "tokens@5"]
 
 
@@ -159,6 +163,31 @@ def plots(res: dict, out: Path) -> list[str]:
         fig.savefig(out / "latency_vs_size.png", dpi=110)
         plt.close(fig)
         made.append("latency_vs_size.png")
+        fig, ax = plt.subplots(figsize=(7, 4.5))
+        for mode, marker in (("embedded", "o"), ("server", "s")):
+            rows = sorted((r for r in scale if r["mode"] == mode), key=lambda r: r["size"])
+            if not rows:
+                continue
+            xs = [r["size"] for r in rows]
+            ax.plot(xs, [r["rss_mb"] for r in rows], "-", marker=marker, label=f"process that wrote it ({mode})")
+            fresh = [(x, r["fresh_process"]["rss_mb"]) for x, r in zip(xs, rows)
+                     if (r.get("fresh_process") or {}).get("rss_mb")]
+            if fresh:
+                ax.plot(*zip(*fresh), "--", marker=marker, label=f"fresh process that searches ({mode})")
+            disk = [(x, r["disk_mb"]) for x, r in zip(xs, rows) if r.get("disk_mb") is not None]
+            if disk:
+                ax.plot(*zip(*disk), ":", marker=marker, label=f"disk, Chroma + keyword index ({mode})")
+        ax.axhline(1024, color="grey", lw=0.8)
+        ax.text(1000, 1060, "target at 100k: 1 GB resident", fontsize=8, color="grey")
+        ax.set_xscale("log")
+        ax.set_xlabel("paragraphs in the index")
+        ax.set_ylabel("MB")
+        ax.set_title("Memory and disk vs corpus size")
+        ax.legend(fontsize=7)
+        fig.tight_layout()
+        fig.savefig(out / "memory_vs_size.png", dpi=110)
+        plt.close(fig)
+        made.append("memory_vs_size.png")
     rows = quality_rows(res)
     if rows:
         import numpy as np

@@ -41,6 +41,7 @@ def _random_vector_embedder(seed: int):
     return RandomParagraphVectors()
 
 
+DATE_FROM = "2025-08-01"
 BULK_MAX = 10_000  # the bulk-write comparison stops here: at 100k it would add ~2.5 min per store
 
 
@@ -153,6 +154,8 @@ def run_size(size: int, n_queries: int, chroma_url: str | None = None) -> dict:
         row["query_embedding"] = lat(lambda q: a.embedder.get_query_embedding(q), len(qs) // 2)
         # A filtered search pushes `outlet IN (...)` into Chroma's where clause and masks BM25.
         row["hybrid_outlet_filter"] = lat(lambda q: a.search(q, k=5, outlet=OUTLETS[0]), len(qs) // 2)
+        # A date filter (the generated dates spread over 2025: this one keeps ~5/12 of the corpus).
+        row["hybrid_date_filter"] = lat(lambda q: a.search(q, k=5, date_from=DATE_FROM), len(qs) // 2)
         # The raw Chroma query (precomputed vector) = the store's floor, without LlamaIndex around it.
         vecs = [a.embedder.get_query_embedding(q) for q in qs[:50]]
         raw = []
@@ -214,6 +217,7 @@ def probe(index_dir: Path, collection: str, size: int, n_queries: int, chroma_ur
 
     out["hybrid"] = lat(lambda q: a.search(q, k=5), qs)
     out["hybrid_outlet_filter"] = lat(lambda q: a.search(q, k=5, outlet=OUTLETS[0]), qs[: len(qs) // 2])
+    out["hybrid_date_filter"] = lat(lambda q: a.search(q, k=5, date_from=DATE_FROM), qs[: len(qs) // 2])
     a.index.remove(articles[0].meta.source)  # leave the index as found
     out["rss_mb"] = rss_mb()
     out["peak_rss_mb"] = peak_rss_mb()
