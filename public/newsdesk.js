@@ -121,12 +121,14 @@
     }
     return infos[id];
   }
-  // The reply's stored metadata, asked again every 400 ms (up to `tries` times) until it is there.
-  function storedInfo(id, tries) {
+  // The reply's stored metadata, asked again (every 400 ms, then up to every 2 s; `tries` times) until it
+  // is there.
+  function storedInfo(id, tries, wait) {
+    wait = wait || 400;
     return messageInfo(id).then(function (data) {
       if ((data && data.plain) || tries <= 0) return data;
-      return new Promise(function (ok) { setTimeout(ok, 400); })
-        .then(function () { return storedInfo(id, tries - 1); });
+      return new Promise(function (ok) { setTimeout(ok, wait); })
+        .then(function () { return storedInfo(id, tries - 1, Math.min(2000, wait * 1.5)); });
     });
   }
 
@@ -137,7 +139,7 @@
     var id = stepId(link);
     var n = (link.textContent || "").replace(/[^0-9]/g, "");
     if (!id || !n) return;
-    storedInfo(id, 15).then(function (data) {
+    storedInfo(id, 20).then(function (data) {
       var text = data && data.previews && data.previews[n];
       if (text) link.setAttribute("title", text);
     });

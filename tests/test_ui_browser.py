@@ -374,8 +374,14 @@ def test_claim_table_shows_deciding_words_groups_silent_articles_and_fits_a_phon
     assert table.locator("tbody tr").count() < 4  # the silent ones are not rows
     overflow = sized.evaluate("() => document.documentElement.scrollWidth - window.innerWidth")
     assert overflow <= 1
-    box = table.bounding_box()
-    assert box["x"] >= 0 and box["x"] + box["width"] <= sized.viewport_size["width"] + 1
+    # The table is inside the screen (measured once it is laid out: it is re-rendered as the reply settles).
+    sized.wait_for_function("""() => {
+        const m = [...document.querySelectorAll('[data-step-type="assistant_message"]')]
+            .filter(e => e.innerText.includes('Claim:')).pop();
+        const t = m && m.querySelector('table');
+        if (!t) return false;
+        const r = t.getBoundingClientRect();
+        return r.width > 0 && r.left >= 0 && r.right <= innerWidth + 1; }""", timeout=5_000)
     msg.scroll_into_view_if_needed()
     shot(sized, tmp_path, f"11_4_claim_table_{sized.size}")
     # The silent articles: one collapsed line, every name there once opened.
@@ -506,6 +512,8 @@ def test_conversation_survives_a_reload_and_reopens_from_history(page, ui, tmp_p
 def test_marker_tooltip_previews_the_cited_sentence_and_copy_gives_footnotes(page, ui, tmp_path):
     """11.6: hovering [1] shows the cited sentence; 11.7: the copy button copies the answer as read, with
     its sources as footnotes, not the page's escaped Markdown."""
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
     page.context.grant_permissions(["clipboard-read", "clipboard-write"], origin=ui["url"])
     # The data layer stores a reply's metadata from a background task, a moment after the reply is shown
     # (seconds on a busy server): the first ask for it gets what the server answers until then. The
@@ -523,7 +531,13 @@ def test_marker_tooltip_previews_the_cited_sentence_and_copy_gives_footnotes(pag
     answer = timed_answer(page, "How long did the Alaska meeting last?")
     marker = answer.locator("a.element-link", has_text="[1]").first
     marker.hover()
-    page.wait_for_function("el => el.getAttribute('title')", arg=marker.element_handle(), timeout=10_000)
+    t0 = time.monotonic()
+    try:
+        page.wait_for_function("el => el.getAttribute('title')", arg=marker.element_handle(), timeout=30_000)
+    except PlaywrightTimeout:
+        raise AssertionError(f"no tooltip on [1] within 30 s; asked {len(asked)} times: {asked[-1:]}") from None
+    with TIMINGS.open("a") as f:
+        f.write(f"{time.monotonic() - t0:.2f} s  tooltip of [1] after the hover ({len(asked)} asks)\n")
     title = marker.get_attribute("title")
     assert len(asked) >= 2  # asked again: the first answer was not kept
     open_citation(page, marker)
@@ -550,6 +564,9 @@ def test_an_upload_closes_the_previous_citation(page, ui, tmp_path):
     """11.8: the panel does not keep showing an earlier answer's citation beside an upload."""
     answer = timed_answer(page, "What did the Quillby council receive?")
     open_citation(page, answer.locator("a.element-link").first)
+    page.wait_for_function("() => { const r = document.getElementById('side-view-content').getBoundingClientRect();"
+                           " return r.width > 200 && r.right <= innerWidth + 1; }", timeout=5_000)  # slid in
+    page.wait_for_timeout(300)
     shot(page, tmp_path, "11_8_panel_before_upload")
     note = tmp_path / "ferry_timetable.txt"
     note.write_text("Quillby ferry timetable\n\nThe Quillby night ferry will leave at 23:40 from June, the harbour "
