@@ -275,20 +275,37 @@ DAMAGE = {
 }
 
 
-@pytest.mark.parametrize("case", list(DAMAGE))
-def test_index_damage_is_named_and_rebuilt_with_nothing_lost(built, tmp_path, case):
+@pytest.fixture(scope="module")
+def damaged(built, tmp_path_factory):
+    """Each damage on its own copy of the index, each opened in its own process (a segfault kills only
+    that one), all five at once: most of each is the model load and the re-embedding, which overlap."""
     root, docs, probes = built
-    index = tmp_path / "index"
-    shutil.copytree(root / "index", index)
-    reason, damage = DAMAGE[case]
-    damage(index)
-    out = subprocess.run([sys.executable, "-c", DAMAGE_CHECK, str(docs), str(index), json.dumps(probes)],
-                         cwd=ROOT, env=_env(), capture_output=True, text=True, timeout=300)
-    assert out.returncode == 0, f"rc {out.returncode} (-11 is the segfault): {out.stderr[-3000:]}"
-    got = json.loads(out.stdout.strip().splitlines()[-1])
+    procs = {}
+    for case, (_reason, damage) in DAMAGE.items():
+        index = tmp_path_factory.mktemp("damaged") / "index"
+        shutil.copytree(root / "index", index)
+        damage(index)
+        # The rebuild re-embeds 1,080 paragraphs: normal batches (not the kill tests' batches of 4).
+        procs[case] = (index, subprocess.Popen(
+            [sys.executable, "-c", DAMAGE_CHECK, str(docs), str(index), json.dumps(probes)], cwd=ROOT,
+            env={**_env(), "ASSISTANT_EMBED_BATCH_SIZE": "32"}, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+            text=True))
+    results = {}
+    for case, (index, proc) in procs.items():
+        out, err = proc.communicate(timeout=600)
+        results[case] = (index, proc.returncode, out, err)
+    return results
+
+
+@pytest.mark.parametrize("case", list(DAMAGE))
+def test_index_damage_is_named_and_rebuilt_with_nothing_lost(damaged, case):
+    index, rc, stdout, stderr = damaged[case]
+    reason = DAMAGE[case][0]
+    assert rc == 0, f"rc {rc} (-11 is the segfault): {stderr[-3000:]}"
+    got = json.loads(stdout.strip().splitlines()[-1])
     note = " ".join(got["notices"])
     assert "unreadable" in note and reason in note and "nothing was lost" in note, got["notices"]
-    assert list(tmp_path.glob("index/chroma.corrupt-*")), "the damaged store was not kept for inspection"
+    assert list(index.glob("chroma.corrupt-*")), "the damaged store was not kept for inspection"
     assert len(got["sources"]) == 22 and {"upload90.txt", "upload91.txt"} <= set(got["sources"])
     assert got["count"] == got["keyword"] == 1080
     assert all(got["dense_found"]), "vectors not reachable by dense search"
