@@ -382,7 +382,7 @@ def test_claim_table_shows_deciding_words_groups_silent_articles_and_fits_a_phon
         if (!t) return false;
         const r = t.getBoundingClientRect();
         return r.width > 0 && r.left >= 0 && r.right <= innerWidth + 1; }""", timeout=5_000)
-    msg.scroll_into_view_if_needed()
+    _scroll_into_view(msg)
     shot(sized, tmp_path, f"11_4_claim_table_{sized.size}")
     # The silent articles: one collapsed line, every name there once opened.
     silent = msg.locator("[data-nd-silent]")
@@ -397,8 +397,23 @@ def test_claim_table_shows_deciding_words_groups_silent_articles_and_fits_a_phon
     assert silent.bounding_box()["height"] > 1.8 * line  # the names wrap onto more lines
     assert sized.evaluate("el => el.scrollWidth <= el.clientWidth + 1", silent.element_handle())
     assert sized.evaluate("() => document.documentElement.scrollWidth - window.innerWidth") <= 1
-    silent.scroll_into_view_if_needed()
+    _scroll_into_view(silent)
     shot(sized, tmp_path, f"11_4_silent_opened_{sized.size}")
+
+
+def _scroll_into_view(loc, tries: int = 5) -> None:
+    """Scroll a locator into view; the reply may be re-rendered once more as it settles (the element is
+    then replaced mid-action), so a detached element is looked up again."""
+    from playwright.sync_api import Error as PlaywrightError
+
+    for i in range(tries):
+        try:
+            loc.scroll_into_view_if_needed(timeout=5_000)
+            return
+        except PlaywrightError:
+            if i == tries - 1:
+                raise
+            loc.page.wait_for_timeout(300)
 
 
 def test_article_markup_is_shown_exactly_and_never_fetched(page, ui, tmp_path):
