@@ -835,7 +835,9 @@ def _install_offline_page() -> None:
     async def chat_file(key: str, current_user=Depends(get_current_user)):
         # A stored citation panel of an earlier conversation, to its owner only: Chainlit's object keys
         # start with the id of the user whose thread it is.
-        if current_user is None or getattr(current_user, "id", None) != key.split("/", 1)[0]:
+        if current_user is None:
+            raise HTTPException(status_code=404)
+        if getattr(current_user, "id", None) != key.split("/", 1)[0] and not await _owns_element(key, current_user):
             raise HTTPException(status_code=404)
         path = _storage.path(key)
         if not path.is_file():
@@ -843,6 +845,23 @@ def _install_offline_page() -> None:
         # Always text: a stored element is never rendered by the browser as a page of this site.
         return FileResponse(path, media_type="text/plain; charset=utf-8",
                             headers={"X-Content-Type-Options": "nosniff", "Cache-Control": "private, no-cache"})
+
+    async def _owns_element(key: str, current_user) -> bool:
+        # Chainlit names the key after the thread's user id, or "unknown/..." when the element is stored
+        # before its thread row (a race on a busy server): then the element's thread decides who owns it.
+        from chainlit.data import get_data_layer
+
+        parts = key.split("/")
+        layer = get_data_layer()
+        if len(parts) < 2 or layer is None or not hasattr(layer, "execute_sql"):
+            return False
+        rows = await layer.execute_sql('SELECT "threadId" FROM elements WHERE "id" = :id', {"id": parts[1]})
+        if not isinstance(rows, list) or not rows or not rows[0].get("threadId"):
+            return False
+        try:
+            return await layer.get_thread_author(rows[0]["threadId"]) == current_user.identifier
+        except ValueError:
+            return False
 
     async def message_info(step_id: str, current_user=Depends(get_current_user)):
         # public/newsdesk.js: the copy with footnotes and the marker tooltips of one reply, live or resumed.
