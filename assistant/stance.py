@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import math
 import re
-from pathlib import Path
 from dataclasses import dataclass, field
 from functools import lru_cache
 
@@ -18,9 +17,13 @@ _STEM = Stemmer.Stemmer("english")
 
 # ---------------------------------------------------------------- sentences
 
-# Abbreviations that do not end a sentence: a data file (read directly: assistant.text imports this module).
-_ABBREV = frozenset(x.strip().lower() for x in (Path(__file__).resolve().parent / "text" / "data" / "abbreviations.txt")
-                    .read_text(encoding="utf-8").splitlines() if x.strip() and not x.lstrip().startswith("#"))
+def _abbreviations() -> frozenset[str]:
+    from .text.nlp import word_list
+
+    return word_list("abbreviations.txt")
+
+
+_ABBREV = _abbreviations()  # words that do not end a sentence (text/data/abbreviations.txt)
 _COMPANY_FORMS = {"inc", "corp", "co", "ltd", "bros"}
 _OPEN_Q, _CLOSE_Q = "\u201c", "\u201d"
 

@@ -153,16 +153,9 @@ def plots(res: dict, out: Path) -> list[str]:
         ax.axhline(200, color="grey", lw=0.8)
         ax.text(1000, 52, "target at 10k: 50 ms", fontsize=8, color="grey")
         ax.text(1000, 205, "target at 100k: 200 ms", fontsize=8, color="grey")
-        ax.set_xscale("log")
         ax.set_yscale("log")
-        ax.set_xlabel("paragraphs in the index")
-        ax.set_ylabel("search latency p95 (ms, incl. query embedding)")
-        ax.set_title("Search latency vs corpus size")
-        ax.legend(fontsize=7)
-        fig.tight_layout()
-        fig.savefig(out / "latency_vs_size.png", dpi=110)
-        plt.close(fig)
-        made.append("latency_vs_size.png")
+        _by_size(ax, "search latency p95 (ms, incl. query embedding)", "Search latency vs corpus size")
+        made.append(_save(fig, out, "latency_vs_size.png"))
         fig, ax = plt.subplots(figsize=(7, 4.5))
         for mode, marker in (("embedded", "o"), ("server", "s")):
             rows = sorted((r for r in scale if r["mode"] == mode), key=lambda r: r["size"])
@@ -179,15 +172,8 @@ def plots(res: dict, out: Path) -> list[str]:
                 ax.plot(*zip(*disk), ":", marker=marker, label=f"disk, Chroma + keyword index ({mode})")
         ax.axhline(1024, color="grey", lw=0.8)
         ax.text(1000, 1060, "target at 100k: 1 GB resident", fontsize=8, color="grey")
-        ax.set_xscale("log")
-        ax.set_xlabel("paragraphs in the index")
-        ax.set_ylabel("MB")
-        ax.set_title("Memory and disk vs corpus size")
-        ax.legend(fontsize=7)
-        fig.tight_layout()
-        fig.savefig(out / "memory_vs_size.png", dpi=110)
-        plt.close(fig)
-        made.append("memory_vs_size.png")
+        _by_size(ax, "MB", "Memory and disk vs corpus size")
+        made.append(_save(fig, out, "memory_vs_size.png"))
     rows = quality_rows(res)
     if rows:
         import numpy as np
@@ -202,11 +188,26 @@ def plots(res: dict, out: Path) -> list[str]:
         ax.set_ylim(0, 1)
         ax.set_title(f"Retrieval quality on {res['retrieval']['hybrid']['n']} labelled questions")
         ax.legend()
-        fig.tight_layout()
-        fig.savefig(out / "quality_per_retriever.png", dpi=110)
-        plt.close(fig)
-        made.append("quality_per_retriever.png")
+        made.append(_save(fig, out, "quality_per_retriever.png"))
     return made
+
+
+def _by_size(ax, ylabel: str, title: str) -> None:
+    """The axes of a plot against corpus size (log scale), with its legend."""
+    ax.set_xscale("log")
+    ax.set_xlabel("paragraphs in the index")
+    ax.set_ylabel(ylabel)
+    ax.set_title(title)
+    ax.legend(fontsize=7)
+
+
+def _save(fig, out: Path, name: str) -> str:
+    import matplotlib.pyplot as plt
+
+    fig.tight_layout()
+    fig.savefig(out / name, dpi=110)
+    plt.close(fig)
+    return name
 
 
 def markdown(res: dict, pngs: list[str]) -> str:

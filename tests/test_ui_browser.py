@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from tests.ui_helpers import (DESKTOP, PHONE, ROOT, assistant_message, cited_answer, launch_browser, open_chat,
-                              open_citation, running_app, send)
+                              open_citation, running_app, send, upload)
 
 pytestmark = pytest.mark.browser
 
@@ -171,9 +171,7 @@ def test_uploads_add_good_articles_and_refuse_bad_ones_with_a_reason(page, ui, t
                     "eighteen months of repairs costing 42 million euros, the city council said.\n\n"
                     "Traffic engineers expect about 30,000 vehicles a day to cross the bridge again.\n",
                     encoding="utf-8")
-    page.set_input_files("#upload-button-input", [str(bad), str(good)])
-    page.fill("#chat-input", "")
-    page.locator("#chat-submit").click()
+    upload(page, bad, good)
     msg = assistant_message(page, "Not added")
     text = msg.inner_text()
     assert "empty_notes.txt" in text
@@ -447,9 +445,7 @@ def test_offline_polish_upload_bubble_sources_refusal(page, ui, tmp_path):
     good = tmp_path / "harbour_notes.txt"
     good.write_text("Harbour crane returns\n\nThe Vellmar harbour crane returned to service on Friday after "
                     "a new winch was fitted, the port authority said.\n", encoding="utf-8")
-    page.set_input_files("#upload-button-input", [str(good)])
-    page.fill("#chat-input", "")
-    page.locator("#chat-submit").click()
+    upload(page, good)
     assistant_message(page, "Added")
     bubble = page.locator('[data-step-type="user_message"]').last
     assert "harbour_notes.txt" in bubble.inner_text() and "Add to the collection" in bubble.inner_text()
@@ -586,9 +582,7 @@ def test_an_upload_closes_the_previous_citation(page, ui, tmp_path):
     note = tmp_path / "ferry_timetable.txt"
     note.write_text("Quillby ferry timetable\n\nThe Quillby night ferry will leave at 23:40 from June, the harbour "
                     f"office said in notice {time.time_ns()}.\n", encoding="utf-8")
-    page.set_input_files("#upload-button-input", [str(note)])
-    page.fill("#chat-input", "")
-    page.locator("#chat-submit").click()
+    upload(page, note)
     assistant_message(page, "Added")
     page.wait_for_timeout(800)
     assert page.locator("#side-view-content").count() == 0
@@ -652,9 +646,7 @@ def test_history_survives_a_restart_and_a_second_server_leaves_the_first_working
     note = tmp_path / "pier_notes.txt"
     note.write_text("Pier lights restored\n\nThe Dunmore pier lights were restored on Monday after a storm, "
                     f"the harbour office said in notice {time.time_ns()}.\n", encoding="utf-8")
-    pg.set_input_files("#upload-button-input", [str(note)])
-    pg.fill("#chat-input", "")
-    pg.locator("#chat-submit").click()
+    upload(pg, note)
     assert "pier_notes.txt" in assistant_message(pg, "Added").inner_text()
     _check_guard(pg, guard)
 

@@ -124,6 +124,13 @@ def send(page, text: str) -> None:
     page.keyboard.press("Enter")
 
 
+def upload(page, *paths) -> None:
+    """Attach files with the paperclip and send them without a message (the chat's "Add to the collection")."""
+    page.set_input_files("#upload-button-input", [str(p) for p in paths])
+    page.fill("#chat-input", "")
+    page.locator("#chat-submit").click()
+
+
 def assistant_message(page, contains: str, timeout_ms: int = 60_000):
     """The newest assistant message containing `contains` (waits for it)."""
     loc = page.locator('[data-step-type="assistant_message"]', has_text=contains).last

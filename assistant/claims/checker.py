@@ -281,7 +281,8 @@ class ClaimChecker:
             # "56 officers were killed in 2010" vs "48 were killed in 2009": another year's figure, not a
             # conflicting one (a wrong year alone still contradicts)
             return PairJudgment("not_mentioned", 0.0, j.relevance, f"about another period ({j.reason})")
-        n_amounts = len(amounts_of(part.content))
+        claim_amounts = amounts_of(part.content)
+        n_amounts = len(claim_amounts)
         # matching amounts are strong evidence that two differently worded sentences state one fact
         boosted = min(1.0, j.relevance + 0.06 * n_amounts)
         if j.reason in ("the claim's numbers are not in this sentence", "the source does not say it was done") \
@@ -300,13 +301,13 @@ class ClaimChecker:
                              f"same meaning, year from its article (similarity {sim:.2f})")
         if j.stance == "supports":
             # money and percentages only: a count is often implied ("one of the two companies" ~ "A and B")
-            explicit = {a.text for a in amounts_of(part.content) if a.kind in ("money", "percent")}
+            explicit = {a.text: a for a in claim_amounts if a.kind in ("money", "percent")}
             missing = [m for m in missing_amounts(part.content, sentence) if m in explicit]
             if missing:
                 # a support states the claim's amounts: "paid $80 million" is not supported by "a fee of $90
                 # million" (another amount of the same kind, same meaning otherwise: a contradiction)
-                mine = {a.text: a for a in amounts_of(part.content)}
-                other = [b for b in amounts_of(sentence) if any(b.kind == mine[m].kind for m in missing if m in mine)]
+                kinds = {explicit[m].kind for m in missing}
+                other = [b for b in amounts_of(sentence) if b.kind in kinds]
                 if other and j.relevance >= self.align_floor and not other_event:
                     flag = f"{other[0].kind}: claim '{missing[0]}' vs source '{other[0].text}'"
                     return PairJudgment("contradicts", min(1.0, 0.35 + j.relevance * 0.7), j.relevance, flag, (flag,))
