@@ -646,7 +646,11 @@ def test_history_survives_a_restart_and_a_second_server_leaves_the_first_working
     note = tmp_path / "pier_notes.txt"
     note.write_text("Pier lights restored\n\nThe Dunmore pier lights were restored on Monday after a storm, "
                     f"the harbour office said in notice {time.time_ns()}.\n", encoding="utf-8")
-    upload(pg, note)
+    try:
+        upload(pg, note)
+    except AssertionError as e:  # the first server's own log is the only witness of why
+        log = (ui["tmp"] / "chainlit.log").read_text(errors="replace")[-3000:]
+        raise AssertionError(f"{e}\n--- chainlit.log (tail) ---\n{log}") from e
     assert "pier_notes.txt" in assistant_message(pg, "Added").inner_text()
     _check_guard(pg, guard)
 

@@ -124,11 +124,40 @@ def send(page, text: str) -> None:
     page.keyboard.press("Enter")
 
 
-def upload(page, *paths) -> None:
-    """Attach files with the paperclip and send them without a message (the chat's "Add to the collection")."""
-    page.set_input_files("#upload-button-input", [str(p) for p in paths])
+def upload(page, *paths, timeout_ms: int = 90_000) -> None:
+    """Attach files with the paperclip and send them without a message (the chat's "Add to the collection").
+
+    Chainlit's composer ignores files chosen while it is disabled (the paperclip's id is then
+    "upload-button-loading": a reply still finishing, the socket reconnecting), and keeps the send button
+    disabled until every attachment is uploaded. So: wait for the composer, choose the files, and choose them
+    again if no attachment appeared (CI on a clean clone once waited 30 s on a send button that stayed
+    disabled with nothing attached). A failed upload still fails the test, saying what the page showed."""
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+    files = [str(p) for p in paths]
+    for attempt in range(2):
+        page.wait_for_selector("#upload-button", timeout=timeout_ms)
+        page.set_input_files("#upload-button-input", files)
+        try:
+            page.wait_for_selector("#attachments", timeout=10_000)
+            break
+        except PlaywrightTimeout:
+            if attempt:
+                raise AssertionError(f"no attachment appeared after choosing {files}; {_composer_state(page)}") from None
     page.fill("#chat-input", "")
+    try:
+        page.wait_for_selector("#chat-submit:enabled", timeout=timeout_ms)
+    except PlaywrightTimeout:
+        raise AssertionError(f"the send button stayed disabled for {timeout_ms} ms after attaching {files}; "
+                             f"{_composer_state(page)}") from None
     page.locator("#chat-submit").click()
+
+
+def _composer_state(page) -> str:
+    toasts = page.locator("[data-sonner-toast]")
+    return (f"attachments shown: {page.locator('#attachments > *').count()}, "
+            f"composer disabled: {page.locator('#upload-button-loading').count() > 0}, "
+            f"toasts: {[toasts.nth(i).inner_text() for i in range(toasts.count())]}")
 
 
 def assistant_message(page, contains: str, timeout_ms: int = 60_000):
