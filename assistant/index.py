@@ -133,11 +133,16 @@ class ParagraphIndex:
         self.journal = WriteJournal(root / "journal" / settings.collection)
         self._recovering = False
         damage = None
+        self._server_emptied = False
         with self.write_lock:
             if not settings.chroma_url:
                 damage = self._check_damage()
-            self.client = self._connect(damage)
-            self._open_collections()
+                self.client = self._connect(damage)
+                self._open_collections()
+            else:
+                self.client = self._connect()
+                with self._server_failures("opening the index"):
+                    self._open_server()
         self.version = 0  # bumped on every write (registry cache)
         self._registry: tuple[tuple[int, int], dict] | None = None
         self._sources: tuple[tuple, list[SourceInfo]] | None = None
@@ -146,9 +151,11 @@ class ParagraphIndex:
         self.keyword = KeywordIndex(self)
         # The chat UI shares one index between threads: writes and keyword searches take turns.
         self.lock = threading.RLock()
-        with self.lock, self.write_lock:
+        with self.lock, self.write_lock, self._server_failures("opening the index"):
             if self.damage is not None:
                 self._rebuild_after_damage()
+            if self._server_emptied:
+                self._restore_emptied_server()
             self.recover()
             if not settings.chroma_url:
                 self._backfill_kept()
@@ -228,7 +235,9 @@ class ParagraphIndex:
             except Exception as e:  # noqa: BLE001 - chromadb raises many types here
                 raise IndexStateError(
                     f"Cannot reach the Chroma server at {self.settings.chroma_url} ({e}). Start it with "
-                    "`chroma run --path DIR --port PORT` or unset ASSISTANT_CHROMA_URL to use the local index."
+                    "`chroma run --path DIR --port PORT` or unset ASSISTANT_CHROMA_URL to use the local index. "
+                    "If `chroma run` exits as it starts (e.g. 'database disk image is malformed'), its data "
+                    f"folder is damaged. {self._server_fix()}"
                 ) from e
             return client
         if damage:
@@ -243,6 +252,126 @@ class ParagraphIndex:
             return client
         except Exception as e:  # noqa: BLE001 - a corrupt sqlite file surfaces as various errors
             return self._start_over(f"Chroma could not read it: {e}")
+
+    # ---- a Chroma server's data folder damaged (issue 13): the client cannot repair the server's files,
+    # so it says what it found and how to fix it; once the server runs on a new folder, it restores the
+    # articles it keeps copies of.
+    @property
+    def _server_file(self) -> Path:
+        return Path(self.settings.index_dir) / "chroma-server.json"
+
+    def _server_fix(self) -> str:
+        n = len(self.kept.keys())
+        return (f"Stop the server, move its data folder (its `--path`) aside for inspection, start `chroma run` "
+                f"on a new, empty folder and open Newsdesk here again: this client then rebuilds the {n} "
+                f"article(s) it keeps copies of (in {self.kept.folder}); articles other clients added must be "
+                "ingested again from those clients.")
+
+    @contextlib.contextmanager
+    def _server_failures(self, doing: str):
+        """In server mode, a server that dies (hnswlib segfaults on a damaged data_level0.bin) or answers
+        with an error while the index is opened is an IndexStateError saying what happened and how to fix
+        it, never an httpx or chromadb traceback."""
+        if not self.settings.chroma_url:
+            yield
+            return
+        try:
+            yield
+        except IndexStateError:
+            raise
+        except Exception as e:  # noqa: BLE001 - httpx and chromadb raise many types here
+            url = self.settings.chroma_url
+            what = f"{type(e).__name__}: {str(e)[:300]}"
+            if _is_transport_error(e):
+                raise IndexStateError(
+                    f"The Chroma server at {url} dropped the connection while {doing} ({what}). If its process "
+                    "died (a segmentation fault or a panic at the end of its log), its data folder is damaged. "
+                    f"{self._server_fix()}") from e
+            if isinstance(e, chromadb.errors.ChromaError):
+                raise IndexStateError(
+                    f"The Chroma server at {url} failed while {doing} ({what}); its data folder is probably "
+                    f"damaged. {self._server_fix()}") from e
+            raise
+
+    def _open_server(self) -> None:
+        """Open the collections on the server and check what this client can see of its health: a server
+        that has lost every collection this client saw there (its data folder emptied or replaced) is
+        refilled from the kept copies; one whose vector index has lost vectors (the HNSW folder deleted:
+        dense search would silently miss articles) is an error."""
+        url = self.settings.chroma_url
+        had = {getattr(c, "name", c) for c in self.client.list_collections()}
+        self._open_collections()
+        try:
+            seen = json.loads(self._server_file.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            seen = {}
+        # Keyed by collection, not by URL: the same server is reached as localhost, an address or a name.
+        before = (seen.get("collections") or {}).get(self.settings.collection)
+        now = str(self.paragraphs.id)
+        # A restore killed half way is taken up again at the next open ("restoring" names the new collection).
+        if before and self.kept.keys() and (not had & set(self._collection_names()) or seen.get("restoring") == now):
+            self._server_emptied = seen.get("url") or url
+            self._record_server(restoring=now)
+        problem = self._server_vector_problem()
+        if problem:
+            raise IndexStateError(
+                f"The Chroma server at {url} has lost part of its vector index: {problem}. Dense search would "
+                f"silently miss those paragraphs; its data folder's HNSW files are missing or damaged. "
+                f"{self._server_fix()}")
+        if not self._server_emptied and (before != now or seen.get("url") != url):
+            self._record_server()
+
+    def _record_server(self, restoring: str | None = None) -> None:
+        """Remember the collection this client uses on the server (chroma-server.json), to tell a server
+        that lost its data from a new one."""
+        try:
+            seen = json.loads(self._server_file.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            seen = {}
+        cols = dict(seen.get("collections") or {})
+        if restoring is None:
+            cols[self.settings.collection] = str(self.paragraphs.id)
+        rec = {"url": self.settings.chroma_url, "collections": cols}
+        if restoring is not None:
+            rec["restoring"] = restoring
+        try:
+            self._server_file.parent.mkdir(parents=True, exist_ok=True)
+            _atomic_write(self._server_file, json.dumps(rec))
+        except OSError as e:
+            log.warning("Could not record the server's collection in %s (%s).", self._server_file, e)
+
+    def _server_vector_problem(self, windows: int = 4, size: int = 16) -> str | None:
+        """A few windows of paragraphs read back with their vectors (about 5 small requests): a server whose
+        HNSW files are gone answers "Error finding id" for every vector it no longer has, while counts and
+        keyword search look normal."""
+        import random
+
+        n = self.paragraphs.count()
+        if not n:
+            return None
+        offsets = sorted({0, max(0, n - size)} | {random.randrange(n) for _ in range(windows - 2)})
+        for off in offsets:
+            try:
+                got = self.paragraphs.get(limit=size, offset=off, include=["embeddings"])
+            except chromadb.errors.ChromaError as e:
+                return f"paragraphs {off + 1}-{min(n, off + size)} of {n} have no vector ({str(e)[:200]})"
+            emb = got.get("embeddings")
+            if got["ids"] and (emb is None or len(emb) != len(got["ids"])):
+                return f"paragraphs {off + 1}-{min(n, off + size)} of {n} have no vector"
+        return None
+
+    def _restore_emptied_server(self) -> None:
+        kept = self.kept.all()
+        written = self.upsert(kept) if kept else 0
+        last = self._server_emptied
+        self._record_server()
+        where = "" if last == self.settings.chroma_url else f" (last used at {last})"
+        note = (f"The Chroma server at {self.settings.chroma_url} had none of the collections this client "
+                f"wrote{where}: its data folder was emptied, replaced or damaged. Rebuilt {len(kept)} article(s) "
+                f"({written} paragraphs) from the copies this client keeps in {self.kept.folder}; articles "
+                "other clients added are not among them: ingest them again from those clients.")
+        self.notices.append(note)
+        log.warning(note)
 
     def _start_over(self, problem: str):
         """Move the damaged store aside (kept for inspection) and open a new, empty one; what it held is
@@ -1541,6 +1670,18 @@ class WriteJournal:
                 continue
             out.append((p, rec))
         return out
+
+
+def _is_transport_error(e: BaseException) -> bool:
+    import httpx
+
+    seen = set()
+    while e is not None and id(e) not in seen:  # chromadb wraps some transport errors
+        seen.add(id(e))
+        if isinstance(e, (httpx.TransportError, ConnectionError)):
+            return True
+        e = e.__cause__ or e.__context__
+    return False
 
 
 def _alive(pid) -> bool:

@@ -94,3 +94,155 @@ def test_keyword_search_sees_articles_another_client_added(chroma_server, tmp_pa
     assert first.ingest([note]).added == ("zeppelins.md",)
     hits = second.search("zeppelin fleet Baltic", k=3, mode="bm25")
     assert hits and hits[0].source == "zeppelins.md"
+
+
+# ------------------------------------------------------------------ a server whose data folder is damaged
+# Issue 13 item 3 in server mode: the client cannot repair the server's files, so each damage must be a
+# clear `error:` (or, for a server that lost everything, a note and a rebuild from the client's kept
+# copies), never a traceback or a silent "0 articles". The damage cases are the embedded ones of
+# tests/test_faults.py, applied to the `--path` folder of a real `chroma run`.
+from tests.test_faults import DAMAGE, _article, _env  # noqa: E402
+
+SERVER_BUILD = """
+import sys, warnings
+warnings.simplefilter("ignore")
+from assistant import Assistant
+a = Assistant(documents_dir=sys.argv[1], index_dir=sys.argv[2], chroma_url=sys.argv[3])
+a.ingest([sys.argv[4]])
+print(len(a.sources()), a.index.count())
+"""
+
+
+def _start_server(data, port: int, log) -> subprocess.Popen:
+    exe = os.path.join(os.path.dirname(sys.executable), "chroma")
+    proc = subprocess.Popen([exe, "run", "--path", str(data), "--host", "127.0.0.1", "--port", str(port)],
+                            stdout=log, stderr=subprocess.STDOUT)
+    deadline = time.time() + 60
+    while time.time() < deadline and proc.poll() is None:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
+            break
+        except OSError:
+            time.sleep(0.2)
+    return proc  # may have exited: a damaged sqlite stops `chroma run` as it starts
+
+
+def _stop(proc: subprocess.Popen) -> None:
+    if proc.poll() is None:
+        proc.terminate()
+        try:
+            proc.wait(10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+def _cli(args: list[str], docs, client, url: str) -> subprocess.Popen:
+    env = {**_env(), "ASSISTANT_DOCUMENTS_DIR": str(docs), "ASSISTANT_INDEX_DIR": str(client),
+           "ASSISTANT_CHROMA_URL": url, "ASSISTANT_EMBED_BATCH_SIZE": "32"}
+    return subprocess.Popen([sys.executable, "-m", "assistant.cli", *args], cwd=ROOT, env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+@pytest.fixture(scope="module")
+def server_index(tmp_path_factory):
+    """A server index past Chroma's HNSW sync threshold (1,080 paragraphs, so its vectors are in the HNSW
+    files), written by one client; two of its articles came from a folder since deleted."""
+    root = tmp_path_factory.mktemp("server-index")
+    docs, elsewhere = root / "documents", root / "elsewhere"
+    docs.mkdir(), elsewhere.mkdir()
+    for i in range(20):
+        (docs / f"doc{i:02d}.txt").write_text(_article(i, 1, 52), encoding="utf-8")
+    for i in (90, 91):
+        (elsewhere / f"upload{i}.txt").write_text(_article(i, 1, 20), encoding="utf-8")
+    port = _free_port()
+    with open(root / "build.log", "wb") as log:
+        server = _start_server(root / "data", port, log)
+        try:
+            out = subprocess.run([sys.executable, "-c", SERVER_BUILD, str(docs), str(root / "client"),
+                                  f"http://127.0.0.1:{port}", str(elsewhere)], cwd=ROOT,
+                                 env={**_env(), "ASSISTANT_EMBED_BATCH_SIZE": "32"}, capture_output=True, text=True,
+                                 timeout=600)
+        finally:
+            _stop(server)
+    assert out.stdout.split() == ["22", "1080"], out.stderr[-3000:]
+    shutil.rmtree(elsewhere)
+    return root, docs
+
+
+def _damage_server_folder(data, damage) -> None:
+    # The damage functions take an index folder holding chroma/; a server's --path is that chroma/ itself.
+    damage(data.parent)
+
+
+@pytest.fixture(scope="module")
+def damaged_servers(server_index, tmp_path_factory):
+    """Each damage on its own copy of the server folder and the client folder, served by its own `chroma
+    run`, and `assistant sources` run against it: all five at once."""
+    root, docs = server_index
+    runs = {}
+    for case, (_reason, damage) in DAMAGE.items():
+        base = tmp_path_factory.mktemp("damaged-server")
+        shutil.copytree(root / "data", base / "chroma")
+        shutil.copytree(root / "client", base / "client")
+        _damage_server_folder(base / "chroma", damage)
+        port = _free_port()
+        log = open(base / "server.log", "wb")
+        server = _start_server(base / "chroma", port, log)
+        runs[case] = (base, port, server, log, _cli(["sources"], docs, base / "client", f"http://127.0.0.1:{port}"))
+    results = {}
+    for case, (base, port, server, log, proc) in runs.items():
+        out, err = proc.communicate(timeout=600)
+        _stop(server)
+        log.close()
+        results[case] = (base, port, server.returncode, proc.returncode, out, err)
+    return results
+
+
+# What the client must say for each case; every failing case gives the same fix.
+SERVER_DAMAGE = {
+    "sqlite emptied": ("note", "had none of the collections this client wrote"),
+    "sqlite half truncated": ("error", "exits as it starts"),
+    "sqlite garbled": ("error", "exits as it starts"),
+    "HNSW folder deleted": ("error", "has lost part of its vector index"),
+    "random bytes in data_level0.bin": ("error", "dropped the connection while opening the index"),
+}
+
+
+@pytest.mark.parametrize("case", list(SERVER_DAMAGE))
+def test_a_damaged_server_folder_is_a_clear_error_or_a_rebuild_never_a_traceback(damaged_servers, case):
+    base, _port, server_rc, rc, out, err = damaged_servers[case]
+    kind, says = SERVER_DAMAGE[case]
+    assert "Traceback" not in err, err[-3000:]
+    assert says in err, err[-3000:]
+    if kind == "note":  # the server started on an empty database: refilled from the client's kept copies
+        assert rc == 0 and "note: " in err and "Rebuilt 22 article(s) (1080 paragraphs)" in err, err[-3000:]
+        # every article, those whose files are gone too
+        assert "22 articles, 1080 paragraphs" in out and "(upload90.txt)" in out and "(doc19.txt)" in out, out
+    else:
+        assert rc == 1 and err.startswith("error: ") and "move its data folder (its `--path`) aside" in err
+    print(f"\n{case}: server rc {server_rc}; {err.strip()[:220]}")
+
+
+def test_the_fix_the_error_gives_restores_every_article(damaged_servers, server_index):
+    """Do what the error says for the server whose HNSW folder was deleted: a new, empty server folder at
+    the same address, open Newsdesk again: every article is back (the two from a deleted folder too) and
+    dense search reaches each one's vectors."""
+    base, port, *_ = damaged_servers["HNSW folder deleted"]
+    root, docs = server_index
+    with open(base / "fixed.log", "wb") as log:
+        server = _start_server(base / "new-server-folder", port, log)
+        try:
+            probe = "Item 3: " + _article(90, 1, 20).split("\n\nItem 3: ")[1].split("\n")[0]
+            proc = _cli(["search", "--mode", "dense", "-k", "1", "--json", probe], docs, base / "client",
+                        f"http://127.0.0.1:{port}")
+            out, err = proc.communicate(timeout=600)
+            assert proc.returncode == 0, err[-3000:]
+            assert "Rebuilt 22 article(s) (1080 paragraphs)" in err and "Traceback" not in err, err[-3000:]
+            assert "upload90.txt" in out, out[:2000]
+            proc = _cli(["sources"], docs, base / "client", f"http://127.0.0.1:{port}")
+            out, err = proc.communicate(timeout=600)
+            assert proc.returncode == 0 and err == "", err[-3000:]  # once restored, nothing more to say
+            assert "22 articles, 1080 paragraphs" in out and "(upload91.txt)" in out, out
+        finally:
+            _stop(server)
