@@ -66,6 +66,10 @@ def _meta(raw: Any) -> dict:
     return value if isinstance(value, dict) else {}
 
 
+def _text(value: Any) -> str | None:
+    return None if value is None else str(value)
+
+
 async def _rows(url: str, only_down: bool) -> list[FeedbackRow]:
     from sqlalchemy import text
     from sqlalchemy.ext.asyncio import create_async_engine
@@ -93,8 +97,9 @@ async def _rows(url: str, only_down: bool) -> list[FeedbackRow]:
                 metas = [_meta(r["metadata"]) for r in replies]
                 answer = "\n\n".join(m.get("plain") or plain_text(r["output"]) or "" for m, r in zip(metas, replies))
                 filters = next((m["filters"] for m in metas if m.get("filters")), None)
-                rows.append(FeedbackRow(f["id"], int(f["value"]), f["comment"], question, answer or None, filters,
-                                        f["forId"], thread, f["createdAt"]))
+                # Ids as text: PostgreSQL (asyncpg) returns its UUID columns as uuid.UUID, SQLite as text.
+                rows.append(FeedbackRow(str(f["id"]), int(f["value"]), f["comment"], question, answer or None,
+                                        filters, str(f["forId"]), _text(thread), f["createdAt"]))
     finally:
         await engine.dispose()
     rows.sort(key=lambda r: r.created_at or "", reverse=True)

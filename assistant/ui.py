@@ -39,6 +39,7 @@ if str(_ROOT) not in sys.path:
 
 import chainlit as cl  # noqa: E402
 from chainlit.config import ChainlitConfig, config as cl_config  # noqa: E402
+from chainlit.data.sql_alchemy import SQLAlchemyDataLayer  # noqa: E402
 from chainlit.data.storage_clients.base import BaseStorageClient  # noqa: E402
 from chainlit.input_widget import DatePicker, MultiSelect, Select, Slider  # noqa: E402
 
@@ -252,15 +253,25 @@ class LocalStorageClient(BaseStorageClient):
 _storage = LocalStorageClient(chat_files_dir())
 
 
+class ChatDataLayer(SQLAlchemyDataLayer):
+    """Chainlit's SQLAlchemy data layer, but a thread is never renamed to "": Chainlit names a thread after
+    the text of its first message, from a task of its own, and a message that is only an attachment has
+    none; that "" must not replace the name `on_message` gives the thread, whichever is written first."""
+
+    async def update_thread(self, thread_id: str, name: str | None = None, user_id: str | None = None,
+                            metadata: dict | None = None, tags: list[str] | None = None):
+        if name is not None and not name.strip():
+            name = None
+        return await super().update_thread(thread_id, name=name, user_id=user_id, metadata=metadata, tags=tags)
+
+
 @cl.data_layer
 def _data_layer():
-    from chainlit.data.sql_alchemy import SQLAlchemyDataLayer
-
     url = database_url(SETTINGS)
     create_chat_tables(url)
     # SQLite: wait for a busy writer instead of failing (Chainlit writes steps and elements from parallel tasks).
     connect_args = {"timeout": 30} if url.startswith("sqlite") else None
-    return SQLAlchemyDataLayer(url, connect_args=connect_args, storage_provider=_storage)
+    return ChatDataLayer(url, connect_args=connect_args, storage_provider=_storage)
 
 
 # ---------------------------------------------------------------- rendering helpers (pure functions)
@@ -957,6 +968,7 @@ async def on_chat_resume(thread):
     asked = [m["standalone"] for m in map(_step_meta, thread.get("steps") or []) if m.get("standalone")]
     # ChatSession offers no public way to seed its history; the rewrite reads only these questions.
     cl.user_session.get("chat")._standalone = asked
+    cl.user_session.set("interacted", True)  # the thread has its name
     await _send_settings(a, filters)
     await _set_commands()
 
@@ -978,11 +990,15 @@ async def on_message(message: cl.Message):
     try:
         files = [e for e in (message.elements or []) if getattr(e, "path", None)]
         text = (message.content or "").strip()
+        first = not cl.user_session.get("interacted")
+        cl.user_session.set("interacted", True)
         if files:
             if not text:
                 # The bubble of a message with only attachments is empty: say what the message does.
                 message.content = "Add to the collection: " + ", ".join(Path(f.name or "upload").name for f in files)
                 await message.update()
+                if first:
+                    await _name_thread(message.content)
             await handle_upload(files)
             if not text:
                 return
@@ -999,6 +1015,22 @@ async def on_message(message: cl.Message):
     except Exception as exc:  # the journalist sees a sentence, the log keeps the trace
         log.exception("chat handler failed")
         await cl.Message(content=error_text(exc), author="Newsdesk").send()
+
+
+async def _name_thread(name: str) -> None:
+    """Name a chat that began with an attachment alone. Chainlit names a thread after its first message's
+    text, so such a chat was "Untitled Conversation" in the history, and the page, told that the first
+    interaction was "", kept the thumbs of every later answer in it disabled."""
+    from chainlit.data import get_data_layer
+
+    session = cl.context.session
+    layer = get_data_layer()
+    if layer is not None and session.thread_id:
+        try:
+            await layer.update_thread(thread_id=session.thread_id, name=name)
+        except Exception:  # the upload itself must still go ahead
+            log.exception("could not name the thread")
+    await cl.context.emitter.emit("first_interaction", {"interaction": name, "thread_id": session.thread_id})
 
 
 async def _stream(iterable, msg: cl.Message) -> None:

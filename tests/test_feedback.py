@@ -1,11 +1,12 @@
 """Conversations, their citations and the thumbs up/down are kept by Chainlit's own SQLAlchemy data layer
-over SQLite (issue 11.7): the tables the UI creates are the ones that layer reads and writes, stored
-citation panels come back from the local storage client, and the team's report reads each rating with its
-question, the answer as plain text and the filters it was given under."""
+(issue 11.7): the tables the UI creates are the ones that layer reads and writes, stored citation panels
+come back from the local storage client, and the team's report reads each rating with its question, the
+answer as plain text and the filters it was given under. Every store test runs on SQLite (the default) and
+on a real PostgreSQL server (the shared deployment's ASSISTANT_DATABASE_URL; binaries from the pgserver
+wheel, marked e2e)."""
 from __future__ import annotations
 
 import asyncio
-import sqlite3
 import uuid
 
 import pytest
@@ -19,7 +20,9 @@ from chainlit.types import Feedback, Pagination, ThreadFilter  # noqa: E402
 from chainlit.user import User  # noqa: E402
 
 from assistant import feedback  # noqa: E402
-from assistant.ui import LocalStorageClient, chat_schema, create_chat_tables, escape_keep_markers  # noqa: E402
+from assistant.ui import (ChatDataLayer, LocalStorageClient, chat_schema, create_chat_tables,  # noqa: E402
+                          escape_keep_markers)
+from tests.ui_helpers import create_database, postgres_server, postgres_unavailable  # noqa: E402
 
 T0 = "2026-01-01T10:00:00.000Z"
 
@@ -32,18 +35,48 @@ def _url(path) -> str:
     return f"sqlite+aiosqlite:///{path}"
 
 
-@pytest.fixture
-def store(tmp_path):
-    db = tmp_path / "chat.sqlite3"
-    create_chat_tables(_url(db))
-    create_chat_tables(_url(db))  # idempotent: every start runs it
-    return {"db": db, "url": _url(db), "files": LocalStorageClient(tmp_path / "files")}
+@pytest.fixture(scope="module")
+def postgres():
+    """One PostgreSQL server for the module; each test gets a database of its own."""
+    reason = postgres_unavailable()
+    if reason:
+        pytest.skip(reason)
+    with postgres_server() as base:
+        yield base
 
 
-async def _in_session(store, work):
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.e2e)])
+def store(request, tmp_path):
+    if request.param == "sqlite":
+        db = tmp_path / "chat.sqlite3"
+        url = _url(db)
+    else:
+        url = create_database(request.getfixturevalue("postgres"), "t_" + uuid.uuid4().hex[:12])
+        db = url
+    create_chat_tables(url)
+    create_chat_tables(url)  # idempotent: every start runs it
+    return {"db": db, "url": url, "dialect": request.param, "files": LocalStorageClient(tmp_path / "files")}
+
+
+def _sql(store, query: str) -> list[tuple]:
+    from sqlalchemy import text
+    from sqlalchemy.ext.asyncio import create_async_engine
+
+    async def run():
+        engine = create_async_engine(store["url"])
+        try:
+            async with engine.connect() as conn:
+                return [tuple(r) for r in (await conn.execute(text(query))).all()]
+        finally:
+            await engine.dispose()
+
+    return _run(run())
+
+
+async def _in_session(store, work, layer_class=SQLAlchemyDataLayer):
     """Run `work(layer)` as Chainlit does, inside a (non-websocket) session context."""
     context_var.set(ChainlitContext(HTTPSession(id=str(uuid.uuid4()), thread_id="t", client_type="webapp")))
-    layer = SQLAlchemyDataLayer(store["url"], storage_provider=store["files"])
+    layer = layer_class(store["url"], storage_provider=store["files"])
     try:
         return await work(layer)
     finally:
@@ -96,9 +129,16 @@ def test_rating_is_reported_with_question_plain_answer_and_filters(store):
     assert r.filters == "Filters: only The Bugle \u2014 3 of 5 articles left out."
     assert PLAIN in r.answer and "\\" not in r.answer and "[1] The Bugle" in r.answer
     # Chainlit's own table holds the rating; no other feedback store is left.
-    with sqlite3.connect(store["db"]) as con:
-        assert con.execute('SELECT "value", "comment" FROM feedbacks').fetchall() == [(0, "wrong quote")]
-        tables = {t for (t,) in con.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+    assert _sql(store, 'SELECT "value", "comment" FROM feedbacks') == [(0, "wrong quote")]
+    if store["dialect"] == "sqlite":
+        tables = {t for (t,) in _sql(store, "SELECT name FROM sqlite_master WHERE type = 'table'")}
+    else:
+        tables = {t for (t,) in _sql(store, "SELECT tablename FROM pg_tables WHERE schemaname = 'public'")}
+        # The documented column types, as the server reports them.
+        types = dict(_sql(store, "SELECT table_name || '.' || column_name, data_type FROM information_schema.columns "
+                                 "WHERE table_schema = 'public'"))
+        assert (types["threads.id"], types["threads.metadata"], types["threads.tags"]) == ("uuid", "jsonb", "ARRAY")
+        assert types["feedbacks.forId"] == "uuid" and types["steps.metadata"] == "jsonb"
     assert tables == {"users", "threads", "steps", "elements", "feedbacks"}
 
 
@@ -183,7 +223,7 @@ def test_report_command_prints_failed_answers(store, capsys, monkeypatch):
                                              comment="missed the point"))
 
     _run(_in_session(store, work))
-    monkeypatch.setattr("sys.argv", ["feedback", "--db", str(store["db"]), "--down"])
+    monkeypatch.setattr("sys.argv", ["feedback", "--db", str(store["db"]), "--down"])  # a file name or a URL
     feedback.main()
     out = capsys.readouterr().out
     assert "What did Hegseth say?" in out and "missed the point" in out and "Filters: only X." in out
@@ -191,3 +231,23 @@ def test_report_command_prints_failed_answers(store, capsys, monkeypatch):
 
 def test_the_hand_written_feedback_store_is_gone():
     assert not hasattr(feedback, "FeedbackStore") and not hasattr(feedback, "FeedbackDataLayer")
+
+
+def test_a_thread_is_not_renamed_to_nothing(store):
+    """A chat that begins with an attachment alone: Chainlit writes the first message's text, "", as the
+    thread's name from a task of its own, racing the name the UI gives it ("Add to the collection: x.txt");
+    in either order the UI's name stays (the history listed such a chat as "Untitled Conversation")."""
+    name = "Add to the collection: bridge.md"
+
+    async def work(layer):
+        user = await layer.create_user(User(identifier="alice"))
+        first, second = str(uuid.uuid4()), str(uuid.uuid4())
+        await layer.update_thread(first, name="", user_id=user.id)  # Chainlit's first
+        await layer.update_thread(first, name=name)
+        await layer.update_thread(second, name=name)  # the UI's first
+        await layer.update_thread(second, name="", user_id=user.id)
+        listed = await layer.list_threads(Pagination(first=20), ThreadFilter(userId=user.id))
+        return {t["id"]: t["name"] for t in listed.data}, first, second
+
+    names, first, second = _run(_in_session(store, work, ChatDataLayer))
+    assert names == {first: name, second: name}

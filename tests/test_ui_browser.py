@@ -14,8 +14,9 @@ from pathlib import Path
 
 import pytest
 
-from tests.ui_helpers import (DESKTOP, PHONE, ROOT, assistant_message, cited_answer, launch_browser, open_chat,
-                              open_citation, running_app, send, upload)
+from tests.ui_helpers import (DESKTOP, PHONE, ROOT, assistant_message, cited_answer, create_database, launch_browser,
+                              open_chat, open_citation, postgres_server, postgres_unavailable, running_app, send,
+                              upload)
 
 pytestmark = pytest.mark.browser
 
@@ -653,6 +654,134 @@ def test_history_survives_a_restart_and_a_second_server_leaves_the_first_working
         raise AssertionError(f"{e}\n--- chainlit.log (tail) ---\n{log}") from e
     assert "pier_notes.txt" in assistant_message(pg, "Added").inner_text()
     _check_guard(pg, guard)
+
+
+def _rate_down(page, answer, comment: str | None = None) -> None:
+    answer.hover()
+    down = answer.locator("button").filter(has=page.locator("svg.lucide-thumbs-down")).first
+    down.wait_for(timeout=10_000)
+    assert down.is_enabled(), "the thumbs-down of the answer is disabled"
+    down.click()
+    if comment:
+        page.locator("#submit-feedback").locator("xpath=../..").locator("textarea").fill(comment)
+    page.locator("#submit-feedback").click()
+
+
+def _thread_names(url: str) -> dict[str, str | None]:
+    from assistant.feedback import report  # noqa: F401  (the same engine setup as the report)
+    from concurrent.futures import ThreadPoolExecutor
+
+    async def names():
+        from sqlalchemy import text
+        from sqlalchemy.ext.asyncio import create_async_engine
+
+        engine = create_async_engine(url)
+        try:
+            async with engine.connect() as conn:
+                rows = (await conn.execute(text('SELECT "id", "name", "userIdentifier" FROM threads'))).all()
+                return {str(r[0]): (r[1], r[2]) for r in rows}
+        finally:
+            await engine.dispose()
+
+    import asyncio
+
+    with ThreadPoolExecutor(max_workers=1) as ex:  # playwright's sync API runs an event loop of its own
+        return ex.submit(asyncio.run, names()).result()
+
+
+def test_a_chat_begun_with_an_upload_is_named_after_it_and_its_answers_can_be_rated(page, ui, tmp_path):
+    """A first message that is only an attachment named the thread "Untitled Conversation" in the history
+    (Chainlit names a thread after the first message's text), and the page, told the first interaction
+    was "", kept the thumbs of every later answer in that chat disabled."""
+    note = tmp_path / "tram_depot.txt"
+    note.write_text("Tram depot reopens\n\nThe Orlov Street tram depot reopened on Wednesday after a fire, the "
+                    f"transport office said in notice {time.time_ns()}.\n", encoding="utf-8")
+    upload(page, note)
+    assistant_message(page, "Added")
+    name = "Add to the collection: tram_depot.txt"
+    thread_id = page.evaluate("() => location.pathname").rpartition("/")[2]
+    db = f"sqlite+aiosqlite:///{Path(ui['env']['ASSISTANT_INDEX_DIR']) / 'chat.sqlite3'}"
+    deadline = time.monotonic() + 30
+    while _thread_names(db).get(thread_id, (None,))[0] != name and time.monotonic() < deadline:
+        time.sleep(0.3)
+    assert _thread_names(db).get(thread_id, (None,))[0] == name
+    # The history lists it by that name, in this page and after a reload.
+    page.locator("#thread-history a[href^='/thread/']", has_text=name).first.wait_for(timeout=30_000)
+    assert page.locator("#thread-history", has_text="Untitled").count() == 0
+    shot(page, tmp_path, "11_8_upload_first_named_in_history")
+
+    answer = timed_answer(page, "When did the Orlov Street tram depot reopen?")
+    _rate_down(page, answer)
+    rows = ratings(ui, lambda rows: any(r.question == "When did the Orlov Street tram depot reopen?" for r in rows))
+    assert any(r.question == "When did the Orlov Street tram depot reopen?" and r.value == 0 for r in rows)
+    page.reload()
+    page.wait_for_selector("#command-check", timeout=60_000)
+    page.locator("#thread-history a[href^='/thread/']", has_text=name).first.wait_for(timeout=30_000)
+
+
+@pytest.fixture(scope="module")
+def postgres():
+    reason = postgres_unavailable()
+    if reason:
+        pytest.skip(reason)
+    with postgres_server() as base:
+        yield base
+
+
+def test_shared_deployment_keeps_chats_and_ratings_in_postgresql(ui, postgres, tmp_path, built_assistant):
+    """ASSISTANT_DATABASE_URL at a real PostgreSQL server and ASSISTANT_CHAT_FILES_DIR at a shared folder
+    (the README's shared newsroom deployment): one server stores the conversation, its citation panels and
+    a rating there; a second server (another process, running at the same time) lists the thread in the
+    history and opens its citation; the ratings report reads the rating from PostgreSQL."""
+    from assistant.feedback import report
+
+    url = create_database(postgres, "newsdesk")
+    env = {**ui["env"], "ASSISTANT_DATABASE_URL": url, "ASSISTANT_CHAT_FILES_DIR": str(tmp_path / "shared_files")}
+    question = "Where did Trump and Putin meet?"
+    t0 = time.monotonic()
+    with running_app(env, tmp_path / "chainlit-pg-1.log") as first, \
+            running_app(env, tmp_path / "chainlit-pg-2.log") as second:
+        started = time.monotonic() - t0
+        guard: dict = {}
+        pg = open_chat(ui["browser"], first, guard=guard)
+        answer = timed_answer(pg, question)
+        before = flat(answer.inner_text())
+        _rate_down(pg, answer, comment="checking the shared store")
+        deadline, rows = time.monotonic() + 30, []
+        while time.monotonic() < deadline and not any(r.comment == "checking the shared store" for r in rows):
+            rows = report(url)
+            time.sleep(0.3)
+        (row,) = [r for r in rows if r.comment == "checking the shared store"]
+        assert (row.value, row.question) == (0, question) and "Sources\n[1] " in row.answer
+        threads = _thread_names(url)
+        assert [v for v in threads.values() if v[0] == question] == [(question, local_user())]
+        assert list((tmp_path / "shared_files").rglob("*")), "no citation panel was stored in the shared folder"
+        _check_guard(pg, guard)
+
+        guard = {}
+        pg = open_chat(ui["browser"], second, guard=guard)
+        resumed = _open_from_history(pg, question)
+        assert flat(resumed.inner_text()) == before
+        _panel_shows_the_cited_paragraph(pg, resumed, built_assistant)
+        shot(pg, tmp_path, "11_7_postgresql_second_server_citation")
+        _check_guard(pg, guard)
+    # Nothing went to the default SQLite store beside the index (there only if the fixture's server made it).
+    import sqlite3
+
+    db = Path(ui["env"]["ASSISTANT_INDEX_DIR"]) / "chat.sqlite3"
+    if db.exists():
+        with sqlite3.connect(db) as con:
+            if con.execute("SELECT count(*) FROM sqlite_master WHERE name = 'feedbacks'").fetchone()[0]:
+                assert con.execute("SELECT count(*) FROM feedbacks WHERE comment = 'checking the shared store'"
+                                   ).fetchone() == (0,)
+    with TIMINGS.open("a") as f:
+        f.write(f"{started:.2f} s  two servers over PostgreSQL up\n")
+
+
+def local_user() -> str:
+    from assistant.ui import local_user_name
+
+    return local_user_name()
 
 
 def test_password_login_guards_the_chat(ui, tmp_path):

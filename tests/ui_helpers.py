@@ -192,3 +192,130 @@ def open_citation(page, link, timeout_ms: int = 15_000):
                      return !!(t && c && t.innerText.trim() === name && c.querySelector('blockquote')); }""",
         arg=name, timeout=timeout_ms)
     return page.locator("#side-view-content")
+
+
+# ---------------------------------------------------------------- a real PostgreSQL server (shared deployment)
+def postgres_install() -> Path | None:
+    """The PostgreSQL 16 build inside the `pgserver` wheel (dev group: bin/, lib/, share/), or None."""
+    import importlib.util
+
+    spec = importlib.util.find_spec("pgserver")  # not imported: its module state makes files and users
+    if spec is None or not spec.submodule_search_locations:
+        return None
+    install = Path(list(spec.submodule_search_locations)[0]) / "pginstall"
+    return install if (install / "bin" / "postgres").is_file() else None
+
+
+def postgres_unavailable() -> str | None:
+    """Why no PostgreSQL server can be started here (a skip reason), or None."""
+    install = postgres_install()
+    if install is None:
+        return "the pgserver wheel (PostgreSQL server binaries, dev group) is not installed: make setup"
+    try:
+        out = subprocess.run([str(install / "bin" / "postgres"), "--version"], capture_output=True, text=True,
+                             timeout=30)
+    except OSError as e:
+        return f"pgserver's postgres binary does not run here: {e}"
+    if out.returncode != 0:
+        return f"pgserver's postgres binary does not run here: {(out.stderr or out.stdout).strip()[:300]}"
+    if os.geteuid() == 0:
+        import pwd
+
+        try:
+            pwd.getpwnam("nobody")
+        except KeyError:
+            return "running as root (PostgreSQL refuses to) and there is no 'nobody' user to run it as"
+    return None
+
+
+@contextlib.contextmanager
+def postgres_server(timeout: float = 60.0) -> Iterator[str]:
+    """Start a throw-away PostgreSQL server on a free loopback port and yield its base URL for the chat
+    store, ``postgresql+asyncpg://postgres@127.0.0.1:PORT`` (append ``/dbname``; see `create_database`).
+
+    Everything lives in one temporary folder, removed afterwards, and nothing is downloaded: the binaries
+    come from the pgserver wheel. PostgreSQL will not run as root; as root (CI) the server runs as
+    'nobody' from a copy of the binaries in that folder, so no folder of the checkout needs opening up and
+    no system user is created (pgserver's own launcher would add one)."""
+    import shutil
+    import tempfile
+
+    install = postgres_install()
+    assert install is not None, postgres_unavailable()
+    root = Path(tempfile.mkdtemp(prefix="newsdesk-pg-"))
+    run_as: dict = {}
+    try:
+        if os.geteuid() == 0:
+            import pwd
+
+            nobody = pwd.getpwnam("nobody")
+            root.chmod(0o755)
+            # The wheel's layout: the binaries find their libpq in ../../../pgserver.libs (RPATH).
+            copy = root / "site" / "pgserver" / "pginstall"
+            for part in ("bin", "lib", "share"):
+                shutil.copytree(install / part, copy / part, symlinks=True)
+            shutil.copytree(install.parent.parent / "pgserver.libs", root / "site" / "pgserver.libs", symlinks=True)
+            bindir = copy / "bin"
+            data = root / "data"
+            data.mkdir(mode=0o700)
+            os.chown(data, nobody.pw_uid, nobody.pw_gid)
+            run_as = {"user": nobody.pw_uid, "group": nobody.pw_gid, "extra_groups": []}
+        else:
+            bindir = install / "bin"
+            data = root / "data"
+        env = {k: v for k, v in os.environ.items() if not k.startswith("PG")}
+        env.update(LC_ALL="C", TZ="UTC")
+        init = subprocess.run([str(bindir / "initdb"), "-D", str(data), "-U", "postgres", "--auth=trust",
+                               "--encoding=UTF8", "--no-sync"], capture_output=True, text=True, env=env,
+                              cwd=root, timeout=timeout, **run_as)
+        if init.returncode != 0:
+            raise RuntimeError(f"initdb failed ({init.returncode}): {init.stderr[-2000:]}")
+        port = free_port()
+        log_path = root / "postgres.log"
+        with open(log_path, "wb") as log:
+            if run_as:
+                os.chown(log_path, run_as["user"], run_as["group"])
+            # TCP on loopback only, no Unix socket; durability off: a test database.
+            proc = subprocess.Popen([str(bindir / "postgres"), "-D", str(data), "-h", "127.0.0.1", "-p", str(port),
+                                     "-k", "", "-c", "fsync=off", "-c", "synchronous_commit=off",
+                                     "-c", "full_page_writes=off"], stdout=log, stderr=subprocess.STDOUT, env=env,
+                                    cwd=root, start_new_session=True, **run_as)
+        try:
+            deadline = time.monotonic() + timeout
+            while subprocess.run([str(bindir / "pg_isready"), "-q", "-h", "127.0.0.1", "-p", str(port)],
+                                 env=env).returncode != 0:
+                if proc.poll() is not None:
+                    raise RuntimeError(f"postgres exited with {proc.returncode}: {log_path.read_text()[-2000:]}")
+                if time.monotonic() > deadline:
+                    raise TimeoutError(f"postgres did not accept connections within {timeout}s: "
+                                       f"{log_path.read_text()[-2000:]}")
+                time.sleep(0.2)
+            base = f"postgresql+asyncpg://postgres@127.0.0.1:{port}"
+            postgres_server.bindir[base] = bindir  # for create_database
+            yield base
+        finally:
+            if proc.poll() is None:
+                with contextlib.suppress(ProcessLookupError):
+                    os.killpg(proc.pid, signal.SIGINT)  # fast shutdown
+                try:
+                    proc.wait(timeout=20)
+                except subprocess.TimeoutExpired:
+                    with contextlib.suppress(ProcessLookupError):
+                        os.killpg(proc.pid, signal.SIGKILL)
+                    proc.wait(timeout=10)
+    finally:
+        shutil.rmtree(root, ignore_errors=True)
+
+
+postgres_server.bindir = {}
+
+
+def create_database(base: str, name: str) -> str:
+    """A new, empty database on the `postgres_server` at `base`; returns its SQLAlchemy URL."""
+    port = urlparse(base.replace("postgresql+asyncpg", "postgresql")).port
+    bindir = postgres_server.bindir[base]
+    out = subprocess.run([str(bindir / "createdb"), "-h", "127.0.0.1", "-p", str(port), "-U", "postgres", name],
+                         capture_output=True, text=True, timeout=60)
+    if out.returncode != 0:
+        raise RuntimeError(f"createdb {name} failed: {out.stderr.strip()}")
+    return f"{base}/{name}"
