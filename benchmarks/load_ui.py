@@ -4,10 +4,12 @@ questions and checking claims through the real Chainlit server and its real sock
     .venv/bin/python -m benchmarks.load_ui                                  # 50 users, 120 s
     .venv/bin/python -m benchmarks.load_ui --users 5 --seconds 15           # the smoke (tests/test_robustness.py)
     .venv/bin/python -m benchmarks.load_ui --out benchmarks/results/load_ui.json
+    .venv/bin/python -m benchmarks.load_ui --users 20 --seconds 60 --password  # password sign-in
 
 What it does: copies the bundled articles into a temporary folder and starts `chainlit run assistant/ui.py
 --headless --host 127.0.0.1` on a free port (tests/ui_helpers.running_app: loopback, so the local user is
-signed in by Chainlit's `POST /auth/header`, as the page does). Each user is one coroutine with its own
+signed in by Chainlit's `POST /auth/header`, as the page does; with --password the server gets a random
+ASSISTANT_AUTH_PASSWORD and each user signs in through `POST /login` as `load-user-<n>`). Each user is one coroutine with its own
 cookie, its own socket.io connection (`/ws/socket.io`, websocket transport, `auth` = sessionId/clientType
 as the page sends) and so its own Chainlit session and thread. After on_chat_start (its `set_commands`) a user loops until
 the time is up: think 1-5 s (seeded), then send one `client_message` - a labelled question, or `/check
@@ -20,9 +22,12 @@ What is checked, per reply (any failure is counted as an error, with an example 
 - exactly the reply messages of this turn: no assistant message arrives while the user has nothing
   outstanding, every `stream_token` names a message this chat was sent;
 - it is the answer to *this* question: an answer's metadata carries the question it answered
-  (`standalone`, the question itself when no follow-up rewrite happened), a check starts with
-  "**Claim:** <this claim>"; and every answer to the same text is the same, whichever chat asked it (the
-  first one seen is the reference), so a reply computed for another user's question cannot pass.
+  (`standalone`), which must be the question sent or, for a follow-up, exactly the rule rewrite of it over
+  this chat's own earlier questions (`assistant.chat.rule_rewrite`, what the server's ChatSession runs); a
+  check starts with "**Claim:** <this claim>"; and every answer to the same searched question is the same,
+  whichever chat asked it (the first one seen is the reference), so a reply computed for another user's
+  question cannot pass. `ChatUser.judge` does this on what arrived; tests/test_robustness.py feeds it
+  swapped transcripts to show it fires.
 
 Reported: users, seconds, turns, errors, lost (no reply), mixed (reply to another question), and p50/p95/max
 of send -> `task_end` for questions and checks. Exit status 1 on any error. Not in the default test run.
@@ -36,6 +41,7 @@ import json
 import os
 import random
 import re
+import secrets
 import shutil
 import sys
 import tempfile
@@ -50,10 +56,6 @@ from .common import CLAIMS, DOCUMENTS, QUESTIONS, ROOT, latency_stats, load_json
 
 def _unescape(md: str) -> str:
     return re.sub(r"\\(.)", r"\1", md)
-
-
-def _words(text: str) -> set[str]:
-    return {w for w in re.findall(r"[a-z0-9]+", text.lower()) if len(w) > 3}
 
 
 @dataclass
@@ -74,8 +76,8 @@ class Stats:
 
 class ChatUser:
     def __init__(self, n: int, url: str, stats: Stats, questions: list[str], claims: list[str], seed: int,
-                 timeout: float):
-        self.n, self.url, self.stats, self.timeout = n, url, stats, timeout
+                 timeout: float, password: str | None = None):
+        self.n, self.url, self.stats, self.timeout, self.password = n, url, stats, timeout, password
         self.questions, self.claims = questions, claims
         self.rng = random.Random(seed * 1000 + n)
         self.known_ids: set[str] = set()
@@ -84,12 +86,16 @@ class ChatUser:
         self.done = asyncio.Event()
         self.welcome = asyncio.Event()
         self.asked: list[str] = []
+        self.standalones: list[str] = []  # what the server searched for, per question (its rewrite history)
 
     async def sign_in(self) -> str:
         import httpx
 
         async with httpx.AsyncClient(base_url=self.url, timeout=30) as http:
-            r = await http.post("/auth/header")
+            if self.password is None:
+                r = await http.post("/auth/header")  # loopback: the local user, as the page does
+            else:  # the sign-in form: a user name of its own (its own history) and the shared password
+                r = await http.post("/login", data={"username": f"load-user-{self.n}", "password": self.password})
             r.raise_for_status()
             return "; ".join(f"{k}={v}" for k, v in http.cookies.items())
 
@@ -196,6 +202,12 @@ class ChatUser:
         self.stats.turns += 1
         self.stats.per_user[self.n] = self.stats.per_user.get(self.n, 0) + 1
         (self.stats.check_s if is_check else self.stats.ask_s).append(elapsed)
+        self.judge(text, item, is_check)
+
+    def judge(self, text: str, item: str, is_check: bool) -> None:
+        """Is what arrived in this turn (self.replies) the one reply to `item`, this chat's own? Counts a
+        lost or mixed-up reply in the stats. Separate from the socket so a test can feed it a transcript
+        (tests/test_robustness.py proves it catches a reply delivered to the wrong chat)."""
         # The final state of each assistant message of this turn (updates replace the first send).
         final: dict[str, dict] = {}
         for step in self.replies:
@@ -216,24 +228,31 @@ class ChatUser:
             return
         meta = reply.get("metadata") or {}
         asked = meta.get("standalone") or ""
-        if asked == item:
-            ref = self.stats.reference.setdefault(item, out)
-            if ref != out:
-                self.stats.mixed += 1
-                self.stats.error(self.n, f"answer to {item!r} differs from the first one seen: {out[:150]!r}")
-        elif not (_words(asked) & (_words(item) | set().union(*map(_words, self.asked)))):
-            # A follow-up rewrite keeps words of this chat's own questions; another chat's question would not.
+        # The question this chat's session should have searched for: `item` itself, or, for a follow-up,
+        # the rule rewrite of it over this chat's own earlier questions (the UI's ChatSession runs the same
+        # rule; the load test has no LLM). Another chat's question is neither.
+        from assistant.chat import rule_rewrite
+
+        expected = rule_rewrite(item, self.standalones)
+        # The server's session history holds what it searched for this chat, never another chat's question.
+        self.standalones.append(asked if asked in (item, expected) else expected)
+        if asked not in (item, expected):
             self.stats.mixed += 1
             self.stats.error(self.n, f"{item!r} answered as {asked!r}")
+            return
+        ref = self.stats.reference.setdefault(asked, out)
+        if ref != out:
+            self.stats.mixed += 1
+            self.stats.error(self.n, f"answer to {asked!r} differs from the first one seen: {out[:150]!r}")
 
-
-async def _load(url: str, users: int, seconds: float, timeout: float, seed: int) -> Stats:
+async def _load(url: str, users: int, seconds: float, timeout: float, seed: int,
+                password: str | None = None) -> Stats:
     questions = [q["question"] for q in load_jsonl(QUESTIONS)]
     claims = [c["claim"] for c in load_jsonl(CLAIMS)]
     stats = Stats()
     clock = {"users": users, "ready": 0, "until": 0.0, "seconds": seconds}
     all_ready = asyncio.Event()
-    chats = [ChatUser(i, url, stats, questions, claims, seed, timeout) for i in range(users)]
+    chats = [ChatUser(i, url, stats, questions, claims, seed, timeout, password) for i in range(users)]
     spread = max(1, len(questions) // users)
     results = await asyncio.gather(*(c.run(clock, all_ready, i * spread + i) for i, c in enumerate(chats)),
                                    return_exceptions=True)
@@ -244,7 +263,7 @@ async def _load(url: str, users: int, seconds: float, timeout: float, seed: int)
 
 
 def run(users: int = 50, seconds: float = 120.0, timeout: float = 120.0, seed: int = 13,
-        log_dir: Path | None = None) -> dict:
+        log_dir: Path | None = None, password: str | None = None) -> dict:
     sys.path.insert(0, str(ROOT))
     from tests.ui_helpers import running_app
 
@@ -253,9 +272,11 @@ def run(users: int = 50, seconds: float = 120.0, timeout: float = 120.0, seed: i
         docs = tmp / "documents"
         shutil.copytree(DOCUMENTS, docs)
         env = {"ASSISTANT_DOCUMENTS_DIR": str(docs), "ASSISTANT_INDEX_DIR": str(tmp / "index")}
+        if password is not None:
+            env["ASSISTANT_AUTH_PASSWORD"] = password
         log = (log_dir or tmp) / "chainlit-load.log"
         with running_app(env, log, timeout=300) as url:
-            stats = asyncio.run(_load(url, users, seconds, timeout, seed))
+            stats = asyncio.run(_load(url, users, seconds, timeout, seed, password))
             wall = time.monotonic() - stats.started if stats.started else 0.0
         idle = [i for i in range(users) if not stats.per_user.get(i)]
         if idle:
@@ -263,7 +284,8 @@ def run(users: int = 50, seconds: float = 120.0, timeout: float = 120.0, seed: i
         server_errors = [ln for ln in log.read_text(errors="replace").splitlines()
                          if "Traceback" in ln or " - ERROR - " in ln or "chat handler failed" in ln]
         return {
-            "users": users, "seconds": seconds, "wall_s": round(wall, 1), "turns": stats.turns,
+            "users": users, "seconds": seconds, "login": "password" if password is not None else "local",
+            "wall_s": round(wall, 1), "turns": stats.turns,
             "errors": len(stats.errors) + len(server_errors), "lost": stats.lost, "mixed": stats.mixed,
             "error_examples": stats.errors[:10], "server_log_errors": server_errors[:10],
             "ask": latency_stats(stats.ask_s), "check": latency_stats(stats.check_s),
@@ -282,15 +304,19 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--seconds", type=float, default=120.0)
     p.add_argument("--timeout", type=float, default=120.0, help="seconds a user waits for one reply")
     p.add_argument("--seed", type=int, default=13)
+    p.add_argument("--password", action="store_true",
+                   help="sign each user in with ASSISTANT_AUTH_PASSWORD (the sign-in form, a user name each) "
+                        "instead of the loopback local user")
     p.add_argument("--out", type=Path)
     args = p.parse_args(argv)
-    r = run(args.users, args.seconds, args.timeout, args.seed)
+    password = secrets.token_urlsafe(16) if args.password else None
+    r = run(args.users, args.seconds, args.timeout, args.seed, password=password)
     print(json.dumps(r, indent=1))
     if args.out:
         args.out.parent.mkdir(parents=True, exist_ok=True)
         args.out.write_text(json.dumps(r, indent=1) + "\n")
     fmt = lambda s: f"p50 {s['p50_ms']:.0f} / p95 {s['p95_ms']:.0f} ms" if s["n"] else "none"  # noqa: E731
-    print("PASS" if r["errors"] == 0 else "FAIL", f"{r['users']} users, {r['seconds']:.0f} s, {r['turns']} replies,",
+    print("PASS" if r["errors"] == 0 else "FAIL", f"{r['users']} users ({r['login']} login), {r['seconds']:.0f} s, {r['turns']} replies,",
           f"{r['errors']} errors ({r['lost']} lost, {r['mixed']} mixed); ask {fmt(r['ask'])}; check {fmt(r['check'])}")
     return 0 if r["errors"] == 0 else 1
 

@@ -495,3 +495,61 @@ def test_ui_load_smoke_five_chats_get_only_their_own_answers():
     assert r["errors"] == 0, (r["error_examples"], r["server_log_errors"])
     assert r["lost"] == 0 and r["mixed"] == 0
     assert r["turns"] >= 5 and len(r["replies_per_user"]) == 5
+
+
+def test_the_load_tests_mix_up_detector_fires_on_a_swapped_transcript():
+    """The load test's claim of "0 mixed up" is only worth something if its detector fires: feed
+    `ChatUser` (benchmarks/load_ui.py) the socket.io events of real-looking turns, then the same turns with
+    the replies delivered to the wrong chat, and count. No server: milliseconds."""
+    from assistant.chat import rule_rewrite
+    from benchmarks.load_ui import ChatUser, Stats
+
+    stats = Stats()
+    a, b = (ChatUser(n, "http://unused", stats, [], [], seed=13, timeout=1) for n in (0, 1))
+    ids = iter(range(10 ** 6))
+
+    def reply(asked: str, out: str) -> dict:
+        return {"id": f"m{next(ids)}", "type": "assistant_message", "name": "Newsdesk", "output": out,
+                "metadata": {"standalone": asked}}
+
+    def turn(user: ChatUser, item: str, step: dict, is_check: bool = False) -> None:
+        text = f"/check {item}" if is_check else item
+        user.outstanding, user.replies = text, []
+        user.asked.append(item)
+        user._on_step("new_message", {**step, "output": ""})  # streamed: sent empty, then the final update
+        user._on_step("update_message", step)
+        user.outstanding = None
+        user.judge(text, item, is_check)
+
+    qa, qb = "Where did Trump and Putin meet?", "What did Hegseth say about NATO?"
+    ans_a, ans_b = "In Anchorage, Alaska [1].", "Hegseth said NATO must pay more [1]."
+    ca, cb = "Putin met Trump in Alaska.", "Hegseth praised NATO."
+    # The honest transcript: each chat gets its own replies, a follow-up its own rewrite. Nothing fires.
+    turn(a, qa, reply(qa, ans_a))
+    turn(b, qb, reply(qb, ans_b))
+    turn(a, "And when?", reply(rule_rewrite("And when?", [qa]), "On Friday [2]."))
+    turn(b, cb, {**reply("", f"**Claim:** {cb}\n\n| source | verdict |"), "metadata": {}}, is_check=True)
+    turn(a, qb, reply(qb, ans_b))  # the same question from another chat gets the same answer
+    assert (stats.mixed, stats.lost, stats.errors) == (0, 0, []), stats.errors
+
+    # The same turns, the replies delivered to the other chat.
+    turn(a, qa, reply(qb, ans_b))  # A's question answered with B's
+    turn(b, qb, reply(qa, ans_a))
+    assert stats.mixed == 2
+    turn(a, "And when?", reply("When did Hegseth say that about NATO?", "Last week [1]."))  # B's follow-up
+    assert stats.mixed == 3
+    turn(a, ca, {**reply("", f"**Claim:** {cb}\n\n| source | verdict |"), "metadata": {}}, is_check=True)
+    assert stats.mixed == 4
+    # Metadata that names A's question over B's answer text: caught by the shared reference answers.
+    turn(a, qa, reply(qa, ans_b))
+    assert stats.mixed == 5
+    # Lost, and a message arriving for a chat with nothing outstanding (a reply sent to the wrong socket).
+    a.outstanding, a.replies = qa, []
+    a.judge(qa, qa, False)
+    assert stats.lost == 1
+    before = len(stats.errors)
+    b._on_step("new_message", reply(qa, ans_a))
+    b._on_step("update_message", reply(qa, ans_a))  # an id this chat was never sent
+    new = stats.errors[before:]
+    assert any("nothing outstanding" in e for e in new) and any("never sent" in e for e in new), new
+    assert any("answered as 'What did Hegseth" in e for e in stats.errors), stats.errors
