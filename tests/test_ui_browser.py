@@ -762,6 +762,10 @@ def test_shared_deployment_keeps_chats_and_ratings_in_postgresql(ui, postgres, t
         pg = open_chat(ui["browser"], second, guard=guard)
         resumed = _open_from_history(pg, question)
         assert flat(resumed.inner_text()) == before
+        # The reply's stored metadata (marker tooltip, copy) comes from PostgreSQL too.
+        marker = resumed.locator("a.element-link", has_text="[1]").first
+        marker.hover()
+        pg.wait_for_function("el => el.getAttribute('title')", arg=marker.element_handle(), timeout=30_000)
         _panel_shows_the_cited_paragraph(pg, resumed, built_assistant)
         shot(pg, tmp_path, "11_7_postgresql_second_server_citation")
         _check_guard(pg, guard)
