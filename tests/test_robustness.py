@@ -553,3 +553,44 @@ def test_the_load_tests_mix_up_detector_fires_on_a_swapped_transcript():
     new = stats.errors[before:]
     assert any("nothing outstanding" in e for e in new) and any("never sent" in e for e in new), new
     assert any("answered as 'What did Hegseth" in e for e in stats.errors), stats.errors
+
+
+# ------------------------------------------------------------------ the fault suite's file and question cases
+def test_a_file_vanishing_mid_ingest_is_named_and_the_others_load(tmp_path, settings, monkeypatch):
+    """A file listed by discovery and deleted before it is read (an editor's save, a sync client)."""
+    import assistant.ingest as ingest
+
+    for name in ("a.txt", "b.txt", "c.txt"):
+        write(tmp_path / "in" / name, article(f"topic {name}"))
+    real, calls = ingest.load_article, []
+
+    def deleting_the_next(path, *args, **kwargs):
+        calls.append(path.name)
+        if len(calls) == 1:
+            (tmp_path / "in" / "b.txt").unlink()  # gone between discovery and its read
+        return real(path, *args, **kwargs)
+
+    monkeypatch.setattr(ingest, "load_article", deleting_the_next)
+    articles, skipped = load_articles([tmp_path / "in"], settings)
+    assert calls == ["a.txt", "b.txt", "c.txt"]
+    assert sorted(x.meta.source for x in articles) == ["a.txt", "c.txt"]
+    assert reasons(skipped) == {"b.txt": "file not found"}
+
+
+def test_a_50mb_file_is_skipped_by_size_without_being_read(tmp_path, settings):
+    big = write(tmp_path / "in" / "huge.txt", article("harbour"))
+    with open(big, "r+b") as f:
+        f.truncate(50 * 1024 * 1024)  # a real 50 MB file (sparse: its size is what is checked)
+    write(tmp_path / "in" / "small.txt", article("ferry"))
+    t0 = time.perf_counter()
+    articles, skipped = load_articles([tmp_path / "in"], settings)
+    assert time.perf_counter() - t0 < 5
+    assert [x.meta.source for x in articles] == ["small.txt"]
+    assert reasons(skipped)["huge.txt"].startswith(f"file too large ({50 * 1024 * 1024} bytes > limit")
+
+
+def test_a_100kb_question_is_a_clear_error_everywhere(a):
+    question = "Who voted on the council budget? " * 3100  # ~100 kB
+    for call in (a.search, a.ask, a.check_claim, a.chat().ask):
+        with pytest.raises(QuestionError, match="ASSISTANT_MAX_QUESTION_CHARS"):
+            call(question)
