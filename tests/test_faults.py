@@ -78,17 +78,159 @@ def _article(i: int, version: int, paragraphs: int) -> str:
     return f"Report {i} version {version}\n\n{body}\n"
 
 
-def _start(folder: Path, index: Path, mode: str = "write") -> subprocess.Popen:
-    return subprocess.Popen([sys.executable, "-c", WORKER, str(folder), str(index), mode], cwd=ROOT, env=_env(),
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+# The kill loop's workers are forks of one process that has imported Newsdesk and nothing more (no Chroma
+# client, no model, one thread): each point is still a real process running a real ingest, opened from
+# scratch and SIGKILLed by pid, but without paying ~3-8 s of imports 22 times on a loaded machine.
+FORK_SERVER = textwrap.dedent("""
+    import json, os, sys, traceback, warnings
+    warnings.simplefilter("ignore")
+    from assistant import Assistant  # noqa: F401 - the imports every worker shares
+    from llama_index.core import Settings
+    Settings.node_parser  # LlamaIndex loads its tokenizer on first use: ~0.45 s of each worker's open
+    assert len(os.listdir("/proc/self/task")) == 1, "a thread before fork"
+    for line in sys.stdin:
+        cmd = json.loads(line)
+        go_r, go_w = os.pipe()
+        pid = os.fork()
+        if pid == 0:
+            os.close(go_w)
+            os.read(go_r, 1)  # wait until the parent has announced this pid
+            os.environ.update(cmd["env"])
+            sys.argv = ["worker", *cmd["argv"]]
+            code = 0
+            try:
+                exec(compile(cmd["code"], "worker", "exec"), {"__name__": "__main__"})
+            except SystemExit as e:
+                code = e.code or 0
+            except BaseException:
+                traceback.print_exc()
+                code = 1
+            sys.stdout.flush(), sys.stderr.flush()
+            os._exit(code)
+        os.close(go_r)
+        print(f"PID {pid}", flush=True)
+        os.write(go_w, b"x")
+        os.close(go_w)
+        _, status = os.waitpid(pid, 0)
+        print(f"EXIT {os.waitstatus_to_exitcode(status)}", flush=True)
+""")
 
 
-def _read_state(proc: subprocess.Popen) -> dict:
-    for line in proc.stdout:
+class ForkServer:
+    """Starts workers as forks of FORK_SERVER, one at a time; `start` returns a Popen-like handle."""
+
+    def __init__(self, err_path: Path):
+        self.err_path = err_path
+        self._err = open(err_path, "wb")
+        # One BLAS thread: numpy's thread pool would otherwise be running at the fork.
+        self.proc = subprocess.Popen([sys.executable, "-c", FORK_SERVER], cwd=ROOT,
+                                     env={**_env(), "OPENBLAS_NUM_THREADS": "1"},
+                                     stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self._err)
+        self._buf = b""
+        self.current: _Forked | None = None
+
+    def line(self, timeout: float | None) -> str | None:
+        import select
+
+        fd = self.proc.stdout.fileno()
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while b"\n" not in self._buf:
+            left = None if deadline is None else max(0.0, deadline - time.monotonic())
+            if not select.select([fd], [], [], left)[0]:
+                return None
+            chunk = os.read(fd, 65536)
+            if not chunk:
+                raise AssertionError(f"the fork server died: {self.stderr()}")
+            self._buf += chunk
+        line, self._buf = self._buf.split(b"\n", 1)
+        return line.decode() + "\n"
+
+    def stderr(self) -> str:
+        self._err.flush()
+        return self.err_path.read_text(errors="replace")[-3000:]
+
+    def start(self, code: str, argv: list[str], env: dict | None = None) -> "_Forked":
+        if self.current is not None and self.current.returncode is None:
+            self.current.communicate(120)  # the previous worker's remaining output and its exit
+        self.proc.stdin.write((json.dumps({"code": code, "argv": argv, "env": env or {}}) + "\n").encode())
+        self.proc.stdin.flush()
+        first = self.line(60)
+        assert first and first.startswith("PID "), (first, self.stderr())
+        self.current = _Forked(self, int(first.split()[1]))
+        return self.current
+
+    def close(self) -> None:
+        self.proc.stdin.close()
+        self.proc.wait(30)
+        self._err.close()
+
+
+class _Forked:
+    """What the tests use of a Popen: readline, poll, send_signal, wait, communicate."""
+
+    def __init__(self, server: ForkServer, pid: int):
+        self.server, self.pid, self.returncode = server, pid, None
+        self._pending: list[str] = []
+
+    def _next(self, timeout: float | None) -> str | None:
+        if self._pending:
+            return self._pending.pop(0)
+        if self.returncode is not None:
+            return ""
+        line = self.server.line(timeout)
+        if line is not None and line.startswith("EXIT "):
+            self.returncode = int(line.split()[1])
+            return ""
+        return line
+
+    def readline(self) -> str:
+        return self._next(120) or ""
+
+    def poll(self) -> int | None:
+        while self.returncode is None:
+            line = self._next(0)
+            if line is None:
+                break
+            if line:
+                self._pending.append(line)
+        return self.returncode
+
+    def send_signal(self, sig: int) -> None:
+        os.kill(self.pid, sig)
+
+    def wait(self, timeout: float = 60) -> int:
+        out = self.communicate(timeout)[0]
+        self._pending = out.splitlines(keepends=True)
+        return self.returncode
+
+    def communicate(self, timeout: float = 120) -> tuple[str, str]:
+        out = []
+        deadline = time.monotonic() + timeout
+        while self.returncode is None or self._pending:
+            line = self._next(max(0.0, deadline - time.monotonic()))
+            if line is None:
+                raise AssertionError(f"worker {self.pid} still running after {timeout} s")
+            out.append(line)
+        return "".join(out), self.server.stderr()
+
+
+@pytest.fixture(scope="module")
+def forks(tmp_path_factory):
+    server = ForkServer(tmp_path_factory.mktemp("forks") / "stderr.txt")
+    yield server
+    server.close()
+
+
+def _start(forks: ForkServer, folder: Path, index: Path, mode: str = "write") -> _Forked:
+    return forks.start(WORKER, [str(folder), str(index), mode])
+
+
+def _read_state(proc) -> dict:
+    while line := proc.readline():
         if line.startswith("STATE "):
             return json.loads(line[6:])
     proc.wait(timeout=60)
-    raise AssertionError(f"the worker died before reporting (rc {proc.returncode}): {proc.stderr.read()[-3000:]}")
+    raise AssertionError(f"the worker died before reporting (rc {proc.returncode}): {proc.communicate()[1]}")
 
 
 def _check_invariant(state: dict, paragraphs_of: dict[str, int], versions_of: dict[str, set[str]]) -> None:
@@ -107,7 +249,7 @@ def _check_invariant(state: dict, paragraphs_of: dict[str, int], versions_of: di
     assert state["intents"] == 0, "an interrupted write was left unrecovered"
 
 
-def test_sigkill_at_random_points_leaves_only_whole_articles(tmp_path):
+def test_sigkill_at_random_points_leaves_only_whole_articles(tmp_path, forks):
     rng = random.Random(13)
     folder, index = tmp_path / "articles", tmp_path / "index"
     folder.mkdir()
@@ -128,10 +270,10 @@ def test_sigkill_at_random_points_leaves_only_whole_articles(tmp_path):
     interrupted = killed = 0
     t0 = time.monotonic()
     for point in range(20):
-        proc = _start(folder, index)
+        proc = _start(forks, folder, index)
         state = _read_state(proc)
         _check_invariant(state, paragraphs_of, versions_of)  # what the previous kill left, after recovery
-        assert proc.stdout.readline().strip() == "WRITING"
+        assert proc.readline().strip() == "WRITING"
         # Change 1-3 articles: new ones, new versions (updates), deletions (removes).
         for i in rng.sample(range(10), rng.randint(1, 3)):
             f = folder / f"report{i:02d}.txt"
@@ -147,11 +289,11 @@ def test_sigkill_at_random_points_leaves_only_whole_articles(tmp_path):
         interrupted += bool(list((index / "journal" / "newsdesk").glob("*.json")))
     # The next start recovers, a full ingest repairs: the index is exactly the folder, every file at its
     # current version.
-    proc = _start(folder, index)
+    proc = _start(forks, folder, index)
     _check_invariant(_read_state(proc), paragraphs_of, versions_of)
     out, err = proc.communicate(timeout=120)
     assert "DONE" in out, err[-3000:]
-    final = _read_state(_start(folder, index, "check"))
+    final = _read_state(_start(forks, folder, index, "check"))
     _check_invariant(final, paragraphs_of, versions_of)
     assert {s: r["hash"] for s, r in final["registry"].items()} == \
         {f.name: hashlib.sha256(f.read_bytes()).hexdigest() for f in folder.iterdir()}
@@ -159,7 +301,7 @@ def test_sigkill_at_random_points_leaves_only_whole_articles(tmp_path):
     assert killed >= 10 and interrupted >= 5, (killed, interrupted)  # the kills did land inside writes
 
 
-def test_a_kill_inside_one_long_articles_write_is_finished_at_the_next_start(tmp_path):
+def test_a_kill_inside_one_long_articles_write_is_finished_at_the_next_start(tmp_path, forks):
     """The issue's reproduction: one long article, killed while its paragraphs were being written (before,
     `sources` showed 0 articles while hundreds of paragraphs were searchable, and `remove` said "not
     indexed"). Then the same for an update of it: wholly the new version, never 512 of 1,500."""
@@ -169,9 +311,9 @@ def test_a_kill_inside_one_long_articles_write_is_finished_at_the_next_start(tmp
     for version in (1, 2):
         data = _article(7, version, 300).encode()
         (folder / "long.txt").write_bytes(data)
-        proc = _start(folder, index)
+        proc = _start(forks, folder, index)
         _read_state(proc)
-        proc.stdout.readline()
+        proc.readline()
         deadline = time.monotonic() + 60
         while not list(journal.glob("*.json")) and time.monotonic() < deadline:
             time.sleep(0.02)
@@ -180,7 +322,7 @@ def test_a_kill_inside_one_long_articles_write_is_finished_at_the_next_start(tmp
         proc.send_signal(signal.SIGKILL)
         proc.wait(timeout=60)
         assert list(journal.glob("*.json")), "the kill did not land inside the write"
-        state = _read_state(_start(folder, index, "check"))
+        state = _read_state(_start(forks, folder, index, "check"))
         assert any("interrupted" in n and "long.txt" in n for n in state["notices"]), state["notices"]
         h = hashlib.sha256(data).hexdigest()
         _check_invariant(state, {h: 300}, {"long.txt": {h}})
@@ -223,28 +365,68 @@ DAMAGE_CHECK = textwrap.dedent("""
 """)
 
 
-@pytest.fixture(scope="module")
-def built(tmp_path_factory):
-    """An index past Chroma's HNSW sync threshold (1,000 vectors), so the vectors are on disk in the HNSW
-    files, not only in Chroma's log; two of its articles were ingested from a folder since deleted."""
-    root = tmp_path_factory.mktemp("built")
+# Builds the damage tests' index: `documents_dir index_dir elsewhere [chroma_url]`. Its paragraph
+# collection is made with Chroma's HNSW sync threshold at 100 instead of 1,000, so 320 paragraphs put most
+# vectors in the HNSW files (what the damage must reach) at a third of the embedding cost of 1,080; the
+# rest of the index is made as always (a rebuilt collection gets the default threshold again).
+BUILD = textwrap.dedent("""
+    import sys, warnings
+    warnings.simplefilter("ignore")
+    from assistant import Assistant
+    from assistant.index import ParagraphIndex
+
+    def small_sync(open_collections):
+        def opened(self):
+            real = self.client.get_or_create_collection
+
+            def get_or_create(name, metadata=None, **kw):
+                if name == self.settings.collection and metadata:
+                    metadata = {**metadata, "hnsw:sync_threshold": 100, "hnsw:batch_size": 100}
+                return real(name, metadata=metadata, **kw)
+
+            self.client.get_or_create_collection = get_or_create
+            try:
+                open_collections(self)
+            finally:
+                del self.client.get_or_create_collection
+        return opened
+
+    ParagraphIndex._open_collections = small_sync(ParagraphIndex._open_collections)
+    url = sys.argv[4] if len(sys.argv) > 4 else None
+    a = Assistant(documents_dir=sys.argv[1], index_dir=sys.argv[2], chroma_url=url)
+    a.ingest([sys.argv[3]])
+    print(len(a.sources()), a.index.count(), a.index.paragraphs.metadata.get("hnsw:sync_threshold"))
+""")
+DOC_PARAGRAPHS, TOTAL = 14, 20 * 14 + 2 * 20
+
+
+def build_damage_index(root: Path, chroma_url: str | None = None) -> Path:
+    """20 articles in root/documents, two more ingested from a folder since deleted (only the index has
+    them); returns the documents folder."""
     docs, elsewhere = root / "documents", root / "elsewhere"
     docs.mkdir()
     elsewhere.mkdir()
     for i in range(20):
-        (docs / f"doc{i:02d}.txt").write_text(_article(i, 1, 52), encoding="utf-8")
+        (docs / f"doc{i:02d}.txt").write_text(_article(i, 1, DOC_PARAGRAPHS), encoding="utf-8")
     for i in (90, 91):
         (elsewhere / f"upload{i}.txt").write_text(_article(i, 1, 20), encoding="utf-8")
-    script = ("import sys, warnings; warnings.simplefilter('ignore'); from assistant import Assistant; "
-              "a = Assistant(documents_dir=sys.argv[1], index_dir=sys.argv[2]); a.ingest([sys.argv[3]]); "
-              "print(len(a.sources()), a.index.count())")
-    out = subprocess.run([sys.executable, "-c", script, str(docs), str(root / "index"), str(elsewhere)],
-                         cwd=ROOT, env={**_env(), "ASSISTANT_EMBED_BATCH_SIZE": "32"}, capture_output=True,
-                         text=True, timeout=300)
-    assert out.stdout.split() == ["22", "1080"], out.stderr[-3000:]
-    shutil.rmtree(elsewhere)  # only the index has them now
-    probes = [(f"doc{i:02d}.txt", f"Item {j}: " + _article(i, 1, 52).split(f"\n\nItem {j}: ")[1].split("\n")[0])
-              for i, j in ((0, 1), (5, 30), (11, 52), (19, 7))]
+    out = subprocess.run([sys.executable, "-c", BUILD, str(docs), str(root / "index"), str(elsewhere),
+                          *([chroma_url] if chroma_url else [])], cwd=ROOT,
+                         env={**_env(), "ASSISTANT_EMBED_BATCH_SIZE": "32"}, capture_output=True, text=True,
+                         timeout=300)
+    assert out.stdout.split() == ["22", str(TOTAL), "100"], out.stderr[-3000:]
+    shutil.rmtree(elsewhere)
+    return docs
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory):
+    """An index past Chroma's HNSW sync threshold, so the vectors are on disk in the HNSW files, not only
+    in Chroma's log; two of its articles were ingested from a folder since deleted."""
+    root = tmp_path_factory.mktemp("built")
+    docs = build_damage_index(root)
+    probes = [(f"doc{i:02d}.txt", f"Item {j}: " + _article(i, 1, DOC_PARAGRAPHS).split(f"\n\nItem {j}: ")[1]
+               .split("\n")[0]) for i, j in ((0, 1), (5, 8), (11, 14), (19, 7))]
     probes += [("upload90.txt", "Item 3: " + _article(90, 1, 20).split("\n\nItem 3: ")[1].split("\n")[0])]
     return root, docs, probes
 
@@ -285,7 +467,7 @@ def damaged(built, tmp_path_factory):
         index = tmp_path_factory.mktemp("damaged") / "index"
         shutil.copytree(root / "index", index)
         damage(index)
-        # The rebuild re-embeds 1,080 paragraphs: normal batches (not the kill tests' batches of 4).
+        # The rebuild re-embeds every paragraph: normal batches (not the kill tests' batches of 4).
         procs[case] = (index, subprocess.Popen(
             [sys.executable, "-c", DAMAGE_CHECK, str(docs), str(index), json.dumps(probes)], cwd=ROOT,
             env={**_env(), "ASSISTANT_EMBED_BATCH_SIZE": "32"}, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
@@ -307,7 +489,7 @@ def test_index_damage_is_named_and_rebuilt_with_nothing_lost(damaged, case):
     assert "unreadable" in note and reason in note and "nothing was lost" in note, got["notices"]
     assert list(index.glob("chroma.corrupt-*")), "the damaged store was not kept for inspection"
     assert len(got["sources"]) == 22 and {"upload90.txt", "upload91.txt"} <= set(got["sources"])
-    assert got["count"] == got["keyword"] == 1080
+    assert got["count"] == got["keyword"] == TOTAL
     assert all(got["dense_found"]), "vectors not reachable by dense search"
 
 

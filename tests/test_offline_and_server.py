@@ -101,16 +101,7 @@ def test_keyword_search_sees_articles_another_client_added(chroma_server, tmp_pa
 # clear `error:` (or, for a server that lost everything, a note and a rebuild from the client's kept
 # copies), never a traceback or a silent "0 articles". The damage cases are the embedded ones of
 # tests/test_faults.py, applied to the `--path` folder of a real `chroma run`.
-from tests.test_faults import DAMAGE, _article, _env  # noqa: E402
-
-SERVER_BUILD = """
-import sys, warnings
-warnings.simplefilter("ignore")
-from assistant import Assistant
-a = Assistant(documents_dir=sys.argv[1], index_dir=sys.argv[2], chroma_url=sys.argv[3])
-a.ingest([sys.argv[4]])
-print(len(a.sources()), a.index.count())
-"""
+from tests.test_faults import DAMAGE, TOTAL, _article, _env, build_damage_index  # noqa: E402
 
 
 def _start_server(data, port: int, log) -> subprocess.Popen:
@@ -146,27 +137,18 @@ def _cli(args: list[str], docs, client, url: str) -> subprocess.Popen:
 
 @pytest.fixture(scope="module")
 def server_index(tmp_path_factory):
-    """A server index past Chroma's HNSW sync threshold (1,080 paragraphs, so its vectors are in the HNSW
-    files), written by one client; two of its articles came from a folder since deleted."""
+    """The damage tests' index (tests/test_faults.build_damage_index) written through a `chroma run`: past
+    the HNSW sync threshold, so its vectors are in the server's HNSW files; two of its articles came from
+    a folder since deleted. Returns the server folder, the client folder and the documents folder."""
     root = tmp_path_factory.mktemp("server-index")
-    docs, elsewhere = root / "documents", root / "elsewhere"
-    docs.mkdir(), elsewhere.mkdir()
-    for i in range(20):
-        (docs / f"doc{i:02d}.txt").write_text(_article(i, 1, 52), encoding="utf-8")
-    for i in (90, 91):
-        (elsewhere / f"upload{i}.txt").write_text(_article(i, 1, 20), encoding="utf-8")
     port = _free_port()
     with open(root / "build.log", "wb") as log:
         server = _start_server(root / "data", port, log)
         try:
-            out = subprocess.run([sys.executable, "-c", SERVER_BUILD, str(docs), str(root / "client"),
-                                  f"http://127.0.0.1:{port}", str(elsewhere)], cwd=ROOT,
-                                 env={**_env(), "ASSISTANT_EMBED_BATCH_SIZE": "32"}, capture_output=True, text=True,
-                                 timeout=600)
+            docs = build_damage_index(root, f"http://127.0.0.1:{port}")
         finally:
             _stop(server)
-    assert out.stdout.split() == ["22", "1080"], out.stderr[-3000:]
-    shutil.rmtree(elsewhere)
+    assert not (root / "index" / "chroma").exists()  # everything went to the server
     return root, docs
 
 
@@ -184,7 +166,7 @@ def damaged_servers(server_index, tmp_path_factory):
     for case, (_reason, damage) in DAMAGE.items():
         base = tmp_path_factory.mktemp("damaged-server")
         shutil.copytree(root / "data", base / "chroma")
-        shutil.copytree(root / "client", base / "client")
+        shutil.copytree(root / "index", base / "client")
         _damage_server_folder(base / "chroma", damage)
         port = _free_port()
         log = open(base / "server.log", "wb")
@@ -216,9 +198,9 @@ def test_a_damaged_server_folder_is_a_clear_error_or_a_rebuild_never_a_traceback
     assert "Traceback" not in err, err[-3000:]
     assert says in err, err[-3000:]
     if kind == "note":  # the server started on an empty database: refilled from the client's kept copies
-        assert rc == 0 and "note: " in err and "Rebuilt 22 article(s) (1080 paragraphs)" in err, err[-3000:]
+        assert rc == 0 and "note: " in err and f"Rebuilt 22 article(s) ({TOTAL} paragraphs)" in err, err[-3000:]
         # every article, those whose files are gone too
-        assert "22 articles, 1080 paragraphs" in out and "(upload90.txt)" in out and "(doc19.txt)" in out, out
+        assert f"22 articles, {TOTAL} paragraphs" in out and "(upload90.txt)" in out and "(doc19.txt)" in out, out
     else:
         assert rc == 1 and err.startswith("error: ") and "move its data folder (its `--path`) aside" in err
     print(f"\n{case}: server rc {server_rc}; {err.strip()[:220]}")
@@ -238,11 +220,11 @@ def test_the_fix_the_error_gives_restores_every_article(damaged_servers, server_
                         f"http://127.0.0.1:{port}")
             out, err = proc.communicate(timeout=600)
             assert proc.returncode == 0, err[-3000:]
-            assert "Rebuilt 22 article(s) (1080 paragraphs)" in err and "Traceback" not in err, err[-3000:]
+            assert f"Rebuilt 22 article(s) ({TOTAL} paragraphs)" in err and "Traceback" not in err, err[-3000:]
             assert "upload90.txt" in out, out[:2000]
             proc = _cli(["sources"], docs, base / "client", f"http://127.0.0.1:{port}")
             out, err = proc.communicate(timeout=600)
             assert proc.returncode == 0 and err == "", err[-3000:]  # once restored, nothing more to say
-            assert "22 articles, 1080 paragraphs" in out and "(upload91.txt)" in out, out
+            assert f"22 articles, {TOTAL} paragraphs" in out and "(upload91.txt)" in out, out
         finally:
             _stop(server)
