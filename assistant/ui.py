@@ -1033,6 +1033,29 @@ async def _name_thread(name: str) -> None:
     await cl.context.emitter.emit("first_interaction", {"interaction": name, "thread_id": session.thread_id})
 
 
+def _install_quiet_empty_first_interaction() -> None:
+    """Chainlit tells the page the first message's text as the chat's "first interaction"; for a message that
+    is only an attachment that is "", which disables the thumbs of every later answer in the chat. Its
+    task can finish after `_name_thread` has sent the real name (a busy server: CI saw the thumbs disabled),
+    so an empty one is not sent at all; the thread's queued writes are still flushed."""
+    from chainlit.emitter import ChainlitEmitter
+
+    original = ChainlitEmitter.init_thread
+    if getattr(original, "_newsdesk", False):
+        return
+
+    async def init_thread(self, interaction: str):
+        if (interaction or "").strip():
+            return await original(self, interaction)
+        await self.flush_thread_queues(interaction)
+
+    init_thread._newsdesk = True
+    ChainlitEmitter.init_thread = init_thread
+
+
+_install_quiet_empty_first_interaction()
+
+
 async def _stream(iterable, msg: cl.Message) -> None:
     """Iterate a blocking stream in a worker thread, forwarding each chunk to the browser."""
     loop = asyncio.get_running_loop()

@@ -251,3 +251,29 @@ def test_a_thread_is_not_renamed_to_nothing(store):
 
     names, first, second = _run(_in_session(store, work, ChatDataLayer))
     assert names == {first: name, second: name}
+
+
+def test_an_empty_first_interaction_is_not_sent_to_the_page():
+    """The page disables the thumbs of a chat whose first interaction is "" (an attachment alone); Chainlit's
+    own task sending it could arrive after the UI's real name on a busy server (CI), so it is not sent."""
+    from types import SimpleNamespace
+
+    from chainlit.emitter import ChainlitEmitter
+
+    calls = []
+
+    class Emitter:
+        session = SimpleNamespace(thread_id="t1")
+
+        async def flush_thread_queues(self, interaction):
+            calls.append(("flush", interaction))
+
+        async def emit(self, event, data):
+            calls.append((event, data))
+
+    _run(ChainlitEmitter.init_thread(Emitter(), ""))
+    assert calls == [("flush", "")]  # the thread's queued writes still go out
+    calls.clear()
+    _run(ChainlitEmitter.init_thread(Emitter(), "What did Hegseth say?"))
+    assert calls == [("flush", "What did Hegseth say?"),
+                     ("first_interaction", {"interaction": "What did Hegseth say?", "thread_id": "t1"})]
