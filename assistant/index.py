@@ -262,10 +262,16 @@ class ParagraphIndex:
 
     def _server_fix(self) -> str:
         n = len(self.kept.keys())
-        return (f"Stop the server, move its data folder (its `--path`) aside for inspection, start `chroma run` "
-                f"on a new, empty folder and open Newsdesk here again: this client then rebuilds the {n} "
-                f"article(s) it keeps copies of (in {self.kept.folder}); articles other clients added must be "
-                "ingested again from those clients.")
+        start = ("Stop the server, move its data folder (its `--path`) aside for inspection, start `chroma run` "
+                 "on a new, empty folder and open Newsdesk here again")
+        try:
+            recorded = self.settings.collection in json.loads(self._server_file.read_text(encoding="utf-8"))["collections"]
+        except (OSError, ValueError, KeyError, TypeError):
+            recorded = False
+        if not recorded:  # never opened this server with a version that records it: cannot tell it was emptied
+            return f"{start}, then ingest the articles again (documents/ is re-added by itself)."
+        return (f"{start}: this client then rebuilds the {n} article(s) it keeps copies of (in "
+                f"{self.kept.folder}); articles other clients added must be ingested again from those clients.")
 
     @contextlib.contextmanager
     def _server_failures(self, doing: str):
