@@ -174,6 +174,9 @@ class Assistant:
             self.last_sync = self.reindex()
         if sync:
             self.last_sync = self.sync_documents()
+        for skip in (self.last_sync.skipped if self.last_sync else ()):
+            # a file of the documents folder left out says so where every surface shows notices
+            self.notices.append(f"Skipped {skip.path}: {skip.reason}.")
 
     def warm(self) -> "Assistant":
         """Do the one-off work of the first question now (keyword index, answer engine), e.g. while a UI
@@ -191,7 +194,7 @@ class Assistant:
             return IngestReport()
         from .ingest import discover, source_name
 
-        files, _ = discover([docs], docs)
+        files, left_out = discover([docs], docs)  # links out of the folder, loops: named, not dropped
         registry = self.index.registry()
         by_path = {str(Path(m["path"]).resolve()): (src, m.get("content_hash"))
                    for src, m in registry.items() if m.get("path")}
@@ -202,8 +205,10 @@ class Assistant:
             if Path(path).is_relative_to(docs.resolve()) and path not in present:
                 self.index.remove(src)
         if stale:
-            return self._ingest_paths(stale)
-        return IngestReport(unchanged=tuple(by_path.get(str(f.resolve()), (source_name(f, docs),))[0] for f in files))
+            report = self._ingest_paths(stale)
+            return replace(report, skipped=tuple(left_out) + report.skipped)
+        return IngestReport(unchanged=tuple(by_path.get(str(f.resolve()), (source_name(f, docs),))[0] for f in files),
+                            skipped=tuple(left_out))
 
     @_server_errors
     def ingest(self, paths: Iterable[str | Path], progress: bool | None = None) -> IngestReport:

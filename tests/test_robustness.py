@@ -188,6 +188,24 @@ def test_links_out_of_the_folder_and_loops_are_skipped_with_their_reason(tmp_pat
     assert [a.meta.source for a in articles] == ["real.txt"]
 
 
+def test_links_in_the_documents_folder_are_named_when_the_assistant_starts(tmp_path):
+    """The documents folder synced at start-up follows the same policy, and says what it left out."""
+    from assistant import Assistant
+
+    outside = write(tmp_path / "outside/secret.txt", article("secret"))
+    d = tmp_path / "docs"
+    write(d / "real.txt", article("bridge"))
+    (d / "secret.txt").symlink_to(outside)
+    (d / "loop.txt").symlink_to(d / "loop.txt")
+    a = Assistant(documents_dir=d, index_dir=tmp_path / "idx")
+    assert [s.source for s in a.sources()] == ["real.txt"]
+    why = reasons(a.last_sync.skipped)
+    assert "outside the ingested folder" in why["secret.txt"] and why["loop.txt"].startswith("symbolic link loop")
+    assert any("secret.txt" in n and "outside the ingested folder" in n for n in a.notices)
+    again = Assistant(documents_dir=d, index_dir=tmp_path / "idx")  # nothing to add: still said
+    assert any("loop.txt" in n for n in again.notices)
+
+
 def test_a_named_link_file_follows_the_same_policy(tmp_path, settings):
     d = tmp_path / "docs"
     d.mkdir()
