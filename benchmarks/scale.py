@@ -225,7 +225,8 @@ def probe(index_dir: Path, collection: str, size: int, n_queries: int, chroma_ur
 
 
 def run_probe(index_dir: Path, collection: str, size: int, n_queries: int, chroma_url: str | None,
-              timeout: float = 600) -> dict:
+              timeout: float | None = None) -> dict:
+    timeout = timeout or max(600.0, size * 0.006)  # 1M: 100 min (its first search and latency loops)
     cmd = [sys.executable, "-m", "benchmarks.scale", "--size", str(size), "--queries", str(n_queries),
            "--probe", str(index_dir), "--collection", collection]
     if chroma_url:
@@ -288,8 +289,11 @@ class ChromaServer:
         shutil.rmtree(self.path, ignore_errors=True)
 
 
-def run_in_subprocess(size: int, n_queries: int, chroma_url: str | None = None, timeout: float = 900) -> dict:
-    """Run `run_size` in a fresh interpreter and return its row (or an error row)."""
+def run_in_subprocess(size: int, n_queries: int, chroma_url: str | None = None, timeout: float | None = None) -> dict:
+    """Run `run_size` in a fresh interpreter and return its row (or an error row). The default timeout
+    grows with the size (100k: 50 min; 1M: 8 h): the 1M upsert alone is ~1 h at ~300 paragraphs/s on a
+    quiet machine, and several times that on a loaded one (a 100k server run timed out at 20 min)."""
+    timeout = timeout or max(900.0, size * 0.03)
     cmd = [sys.executable, "-m", "benchmarks.scale", "--size", str(size), "--queries", str(n_queries)]
     if chroma_url:
         cmd += ["--chroma-url", chroma_url]
@@ -309,6 +313,8 @@ def main() -> None:
     ap.add_argument("--size", type=int, required=True)
     ap.add_argument("--queries", type=int, default=200)
     ap.add_argument("--chroma-url")
+    ap.add_argument("--chroma-server", action="store_true",
+                    help="start a `chroma run` on a free port for this size (its disk is measured), stop it after")
     ap.add_argument("--probe", type=Path, help="time a fresh process on this existing index folder")
     ap.add_argument("--collection")
     args = ap.parse_args()
@@ -317,6 +323,11 @@ def main() -> None:
     logging.disable(logging.WARNING)
     if args.probe:
         print(json.dumps(probe(args.probe, args.collection, args.size, args.queries, args.chroma_url)))
+    elif args.chroma_server:
+        with ChromaServer() as server:
+            row = run_in_subprocess(args.size, args.queries, chroma_url=server.url)
+            row["disk_mb"] = server.disk_mb()
+        print(json.dumps(row))
     else:
         print(json.dumps(run_size(args.size, args.queries, args.chroma_url)))
 

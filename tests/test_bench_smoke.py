@@ -55,3 +55,21 @@ def test_model_comparison_measures_both_offline_models_through_the_product(tmp_p
         assert 0 < row["quality"]["hybrid"]["mrr@10"] <= 1, name
     assert models["minilm-int8"]["model_id"] != models["e5-small-q4"]["model_id"]
     assert "## Embedding models" in (out / "report.md").read_text()
+
+
+@pytest.mark.e2e
+@pytest.mark.timeout(180)
+def test_load_server_smoke_one_reader_beside_a_writer_on_one_chroma_run(tmp_path):
+    """benchmarks.load_server end to end, one step: a real `chroma run`, one reader process searching and
+    asking while a writer process ingests; every article written in time is the top hit of the reader's
+    first search for it, and nothing fails."""
+    out = tmp_path / "load.json"
+    p = subprocess.run([sys.executable, "-m", "benchmarks.load_server", "--clients", "1", "--seconds", "5",
+                        "--write-every", "1.5", "--out", str(out)], cwd=ROOT, capture_output=True, text=True,
+                       timeout=170)
+    assert p.returncode == 0, p.stderr[-2000:]
+    row = json.loads(out.read_text())["clients"]["1"]
+    assert row["errors"] == [], row["errors"]
+    assert row["articles_written"] >= 1 and row["operations"] >= 1
+    assert row["fresh_checked"] >= 1 and row["fresh_seen_first_search"] == row["fresh_checked"], row
+    assert "| 1 |" in p.stdout  # the table
