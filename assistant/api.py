@@ -43,14 +43,37 @@ def _server_errors(method):
         except AssistantError:
             raise
         except Exception as e:
+            url = self.settings.chroma_url or "the Chroma server"
+            if self.settings.chroma_url and _is_gone(e):
+                raise IndexStateError(
+                    f"The index's collection is gone from the Chroma server at {url} (another client deleted "
+                    "it, or the server's data folder was emptied or replaced while this one had it open). "
+                    "Run the command again: on opening, Newsdesk restores it from its kept copies.") from e
+            if self.settings.chroma_url and _is_server_failure(e):
+                # the server answered, but with its own failure: in practice a data folder damaged after
+                # this client opened it (the checks at open cover the rest)
+                raise IndexStateError(
+                    f"The Chroma server at {url} failed ({type(e).__name__}: {e}). Its data folder may be "
+                    "damaged: see 'Crash safety and index damage' in the README for the fix, then run the command again.") from e
             if not _is_connection_error(e):
                 raise
-            url = self.settings.chroma_url or "the Chroma server"
             raise IndexStateError(
                 f"Lost the connection to the Chroma server at {url} ({type(e).__name__}: {e}). Check that it "
                 "is running (`chroma run --path DIR --port PORT`) and run the command again.") from e
 
     return wrapper
+
+
+def _is_gone(e: BaseException) -> bool:
+    from chromadb.errors import NotFoundError
+
+    return isinstance(e, NotFoundError)
+
+
+def _is_server_failure(e: BaseException) -> bool:
+    from chromadb.errors import InternalError
+
+    return isinstance(e, InternalError)
 
 
 def _is_connection_error(e: BaseException) -> bool:

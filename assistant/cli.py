@@ -69,7 +69,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="machine-readable output")
 
     p = sub.add_parser("reindex", help="drop the index and re-add every article: the documents folder and "
-                                       "every file ingested from elsewhere that still exists")
+                                       "every file ingested from elsewhere that still exists",
+                       description="Drop the index and re-add every article: the documents folder and every file "
+                                   "ingested from elsewhere that still exists (use it after changing the embedding "
+                                   "model or the cleaning rules, or when the index is damaged).")
     p.add_argument("--no-progress", action="store_true", help="hide the progress bar")
 
     p = sub.add_parser("bench", help="run the benchmarks (same as `python -m benchmarks`; try `bench --help`)",

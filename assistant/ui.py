@@ -49,6 +49,17 @@ from assistant.feedback import database_url, plain_text  # noqa: E402
 from assistant.models import UNKNOWN_OUTLET, Answer, Citation, ClaimCheck, Passage  # noqa: E402
 
 log = logging.getLogger("assistant.ui")
+
+
+class _NoTranslationNotice(logging.Filter):
+    """Chainlit warns on every page load that there is no chainlit_<language>.md; chainlit.md serves every
+    language here on purpose, so the warning is noise in the server log."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not record.getMessage().startswith("Translated markdown file for ")
+
+
+logging.getLogger("chainlit").addFilter(_NoTranslationNotice())
 configure_offline_runtime()
 SETTINGS = get_settings()
 UPLOAD_TYPES = {".txt", ".md", ".markdown", ".html", ".htm"}

@@ -96,6 +96,28 @@ def test_keyword_search_sees_articles_another_client_added(chroma_server, tmp_pa
     assert hits and hits[0].source == "zeppelins.md"
 
 
+def test_a_collection_deleted_under_an_open_client_is_a_clear_error_and_reopening_restores_it(chroma_server, tmp_path):
+    """Damage after the client opened the server (here: every collection deleted) is an IndexStateError
+    that says what happened and what to do, from search, ask and check alike; opening again restores."""
+    import chromadb
+
+    from assistant import Assistant
+    from assistant.errors import IndexStateError
+
+    a = Assistant(documents_dir=DOCUMENTS, index_dir=tmp_path / "a", chroma_url=chroma_server)
+    host, port = chroma_server.rsplit("/", 1)[1].split(":")
+    raw = chromadb.HttpClient(host=host, port=int(port))
+    for c in raw.list_collections():
+        raw.delete_collection(c.name)
+    for call in (lambda: a.search("Alaska summit"), lambda: a.ask("Where did Trump and Putin meet?"),
+                 lambda: a.check_claim("Trump and Putin met in Alaska")):
+        with pytest.raises(IndexStateError, match="collection is gone from the Chroma server.*Run the command again"):
+            call()
+    again = Assistant(documents_dir=DOCUMENTS, index_dir=tmp_path / "a", chroma_url=chroma_server)
+    assert len(again.sources()) == 5 and again.search("Alaska summit")
+    assert any("Rebuilt 5 article" in n for n in again.notices)
+
+
 # ------------------------------------------------------------------ a server whose data folder is damaged
 # Issue 13 item 3 in server mode: the client cannot repair the server's files, so each damage must be a
 # clear `error:` (or, for a server that lost everything, a note and a rebuild from the client's kept
