@@ -248,3 +248,23 @@ def test_an_answer_value_must_say_what_the_question_does_not(value, label, quest
     from assistant.answer.model import gives_new_value
 
     assert gives_new_value(value, label, question.lower()) is answers
+
+
+def test_the_short_answer_is_the_value_the_question_asks_about():
+    """The lead names the value hung on the question's own words, not the first of its kind in the quote;
+    sentences from several subjects."""
+    from assistant.answer.extractive import short_answer
+
+    cases = [
+        ("How many regions does Russia aim to incorporate?",
+         "According to X, \u201cRussia already holds about a fifth of the country and aims to incorporate four "
+         "regions in all\u201d [1].", "Four"),
+        ("How many named storms did forecasters predict for the season?",
+         "According to X, \u201cThere is a 70 percent chance of an above-normal season, with 13 to 20 named storms "
+         "predicted\u201d [1].", "13 to 20"),
+        ("How long did the talks last?",
+         "According to X, \u201cThe talks, held in Geneva, lasted 2 hours and 45 minutes on Friday\u201d [1].",
+         "2 hours and 45 minutes"),
+    ]
+    for question, verified, want in cases:
+        assert short_answer(question, verified) == want, question

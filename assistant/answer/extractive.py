@@ -15,7 +15,7 @@ from ..text.language import SWITCH as ENGLISH_ONLY
 from ..text.language import not_english
 from ..text.question import analyse_question, question_parts
 from .base import NOT_FOUND, AnswerEngine, AnswerStream, not_found
-from .model import FEATURES, AnswerModel, answer_features, gives_new_value
+from .model import FEATURES, AnswerModel, answer_features, attached_to_question, gives_new_value, question_lemmas
 from .question import (
     _DATE,
     _NEEDS,
@@ -252,6 +252,12 @@ def short_answer(question: str, verified: str) -> str:
     quote = m.group(1) if m else text
     qlow = question.lower()
     ents = [e for e in parse(quote).ents if e.label_ in qi.wants and gives_new_value(e.text, e.label_, qlow)]
+    # A value that hangs on the question's own words comes first: for "How many regions does Russia aim to
+    # incorporate?", "four regions", not "about a fifth" of the country earlier in the sentence.
+    qlemmas = question_lemmas(question)
+    attached = [e for e in ents if attached_to_question(e, qlemmas)] if qlemmas else []
+    if attached and attached[0] is not ents[0]:
+        ents = ents[ents.index(attached[0]):]
     if not ents or not nums or len(quote.split()) < 6:
         return ""  # a headline or fragment: quoting it whole says as much
     group = [ents[0]]

@@ -90,7 +90,7 @@ def answer_features(q: Question, sents: list[_Sentence], passages: list[Passage]
     pred = [t for t in q.terms if t not in ent_terms and t not in _SAY_STEMS]
     nouns = list(dict.fromkeys(t for n in qi.nouns for t in content_terms(n)))
     ents_q = qi.entities
-    q_lemmas = _question_lemmas(q.text) if qi.wants else frozenset()
+    q_lemmas = question_lemmas(q.text) if qi.wants else frozenset()
     where: dict[int, tuple] = {}  # passage index -> what every sentence of that passage is compared with
 
     def passage_view(i: int) -> tuple:
@@ -192,7 +192,7 @@ def gives_new_value(text: str, label: str, qlow: str) -> bool:
 
 
 @lru_cache(maxsize=1024)
-def _question_lemmas(question: str) -> frozenset[str]:
+def question_lemmas(question: str) -> frozenset[str]:
     """Content lemmas of the question outside its names and the wh-phrase: what an answer entity should
     be attached to ("When is the trial scheduled to begin?" -> trial, schedule, begin)."""
     doc = parse(question)
@@ -206,25 +206,28 @@ def _attached(sentence: str, labels: frozenset[str], qlemmas: frozenset[str]) ->
     by lemma or a shared 5-letter stem (vaccine ~ vaccination)."""
     if not qlemmas:
         return True
+    return any(attached_to_question(e, qlemmas) for e in parse(sentence).ents if e.label_ in labels)
+
+
+def attached_to_question(e, qlemmas: frozenset[str]) -> bool:
+    """The entity span `e` hangs on a word of the question (see `_attached`)."""
+    if not qlemmas:
+        return True
     stems = {w[:5] for w in qlemmas if len(w) >= 5}
-    doc = parse(sentence)
-    for e in doc.ents:
-        if e.label_ not in labels:
-            continue
-        near = []
-        h = e.root
-        for _ in range(3):  # the words governing it, up to the clause's verb
-            if h.head is h:
-                break
-            h = h.head
-            near.append(h)
-            if h.pos_ in ("VERB", "AUX"):
-                break
-        near += [c for c in e.root.children if not (e.start <= c.i < e.end)]
-        for t in near:
-            lem = t.lemma_.lower()
-            if lem in qlemmas or (len(lem) >= 5 and lem[:5] in stems):
-                return True
+    near = []
+    h = e.root
+    for _ in range(3):  # the words governing it, up to the clause's verb
+        if h.head is h:
+            break
+        h = h.head
+        near.append(h)
+        if h.pos_ in ("VERB", "AUX"):
+            break
+    near += [c for c in e.root.children if not (e.start <= c.i < e.end)]
+    for t in near:
+        lem = t.lemma_.lower()
+        if lem in qlemmas or (len(lem) >= 5 and lem[:5] in stems):
+            return True
     return False
 
 
