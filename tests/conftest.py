@@ -23,3 +23,17 @@ def built_assistant(tmp_path_factory):
     from assistant import Assistant
 
     return Assistant(documents_dir=DOCUMENTS, index_dir=tmp_path_factory.mktemp("index"))
+
+
+@pytest.fixture(scope="module")
+def postgres():
+    """One real PostgreSQL server per test module (binaries from the pgserver wheel, see
+    tests/ui_helpers.postgres_server); each test creates a database of its own. Skipped, with the reason,
+    only where that server cannot run."""
+    from tests.ui_helpers import postgres_server, postgres_unavailable
+
+    reason = postgres_unavailable()
+    if reason:
+        pytest.skip(reason)
+    with postgres_server() as base:
+        yield base

@@ -22,7 +22,7 @@ from chainlit.user import User  # noqa: E402
 from assistant import feedback  # noqa: E402
 from assistant.ui import (ChatDataLayer, LocalStorageClient, chat_schema, create_chat_tables,  # noqa: E402
                           escape_keep_markers)
-from tests.ui_helpers import create_database, postgres_server, postgres_unavailable  # noqa: E402
+from tests.ui_helpers import create_database  # noqa: E402
 
 T0 = "2026-01-01T10:00:00.000Z"
 
@@ -33,16 +33,6 @@ def _run(coro):
 
 def _url(path) -> str:
     return f"sqlite+aiosqlite:///{path}"
-
-
-@pytest.fixture(scope="module")
-def postgres():
-    """One PostgreSQL server for the module; each test gets a database of its own."""
-    reason = postgres_unavailable()
-    if reason:
-        pytest.skip(reason)
-    with postgres_server() as base:
-        yield base
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.e2e)])

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from tests.ui_helpers import (DESKTOP, PHONE, ROOT, assistant_message, cited_answer, create_database, launch_browser,
-                              open_chat, open_citation, postgres_server, postgres_unavailable, running_app, send,
+                              open_chat, open_citation, running_app, send,
                               upload)
 
 pytestmark = pytest.mark.browser
@@ -718,14 +718,6 @@ def test_a_chat_begun_with_an_upload_is_named_after_it_and_its_answers_can_be_ra
     page.wait_for_selector("#command-check", timeout=60_000)
     page.locator("#thread-history a[href^='/thread/']", has_text=name).first.wait_for(timeout=30_000)
 
-
-@pytest.fixture(scope="module")
-def postgres():
-    reason = postgres_unavailable()
-    if reason:
-        pytest.skip(reason)
-    with postgres_server() as base:
-        yield base
 
 
 def test_shared_deployment_keeps_chats_and_ratings_in_postgresql(ui, postgres, tmp_path, built_assistant):
