@@ -158,10 +158,10 @@ def test_which_person_noun_asks_for_a_person(question, kind):
     ("The bank reported profit of $4 billion in March.", "How much did the bank pay in fines?", False),
 ])
 def test_the_asked_thing_must_hang_on_the_questions_words(sentence, question, attached):
-    from assistant.answer.model import _attached, _question_lemmas
+    from assistant.answer.model import _attached, question_lemmas
     from assistant.text.question import analyse_question
 
-    assert _attached(sentence, analyse_question(question).wants, _question_lemmas(question)) is attached
+    assert _attached(sentence, analyse_question(question).wants, question_lemmas(question)) is attached
 
 
 def test_a_description_fits_the_person_whose_title_it_names():
