@@ -175,6 +175,9 @@ class _Forked:
     def _next(self, timeout: float | None) -> str | None:
         if self._pending:
             return self._pending.pop(0)
+        return self._from_server(timeout)
+
+    def _from_server(self, timeout: float | None) -> str | None:
         if self.returncode is not None:
             return ""
         line = self.server.line(timeout)
@@ -187,8 +190,9 @@ class _Forked:
         return self._next(120) or ""
 
     def poll(self) -> int | None:
+        # Reads past the pending lines (through _next it would pop and re-append the same line forever).
         while self.returncode is None:
-            line = self._next(0)
+            line = self._from_server(0)
             if line is None:
                 break
             if line:
