@@ -21,7 +21,7 @@ import threading
 import time
 import uuid
 from pathlib import Path
-from typing import Callable, Iterable
+from typing import Callable, Iterable, Iterator
 from urllib.parse import urlparse
 
 import chromadb
@@ -655,18 +655,22 @@ class ParagraphIndex:
         hundred paragraphs: one call per article capped writes at ~135 paragraphs/s (benchmarks)."""
         with self.lock, self.write_lock:
             self.recover()  # a write of ours (or a dead process's) that failed half way: finish it first
+        # The next group is embedded while this one is written (journal, kept copies, Chroma add with its
+        # HNSW inserts, registry, keyword index: ~20 % of ingest CPU, one thread). Serially the embedding
+        # waited for those writes and a core sat idle once the NLP pass beside it was done. Embedding has
+        # no side effects, so a crash still leaves each group wholly old or wholly new.
+        from concurrent.futures import ThreadPoolExecutor
+
         written = 0
-        batch = self.settings.embed_batch_size * 8
-        group: list[Article] = []
-        size = 0
-        for article in articles:
-            group.append(article)
-            size += len(article.paragraphs)
-            if size >= batch:
-                written += self._write_group(group, progress)
-                group, size = [], 0
-        if group:
-            written += self._write_group(group, progress)
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="embed-ahead") as pool:
+            pending = None
+            for group in self._groups(articles):
+                ahead = pool.submit(self._embed_group, group)
+                if pending is not None:
+                    written += self._write_group(*pending.result(), progress)
+                pending = ahead
+            if pending is not None:
+                written += self._write_group(*pending.result(), progress)
         with self.lock, self.write_lock:
             # After the whole batch: a bulk ingest rebuilds once, not per group; a small write that crosses
             # the delta's limit starts a background compaction instead of waiting for it.
@@ -674,9 +678,34 @@ class ParagraphIndex:
         self.version += 1
         return written
 
-    def _write_group(self, group: list[Article], progress: Callable[[int], None] | None) -> int:
+    def _groups(self, articles: Iterable[Article]) -> Iterator[list[Article]]:
+        batch = self.settings.embed_batch_size * 8
+        group: list[Article] = []
+        size = 0
+        for article in articles:
+            group.append(article)
+            size += len(article.paragraphs)
+            if size >= batch:
+                yield group
+                group, size = [], 0
+        if group:
+            yield group
+
+    def _embed_group(self, group: list[Article]) -> tuple[list[Article], list[TextNode]]:
+        """The group's nodes with their vectors (no lock: nothing is written)."""
+        nodes = [n for a in group for n in article_nodes(a, self.settings.embed_context)]
+        batch = self.settings.embed_batch_size * 8
+        for start in range(0, len(nodes), batch):
+            chunk = nodes[start : start + batch]
+            vecs = self.embedder.embed_texts([n.get_content(metadata_mode=MetadataMode.EMBED) for n in chunk])
+            for n, v in zip(chunk, vecs):
+                n.embedding = v.tolist()
+        return group, nodes
+
+    def _write_group(self, group: list[Article], nodes: list[TextNode],
+                     progress: Callable[[int], None] | None) -> int:
         with self.lock, self.write_lock:
-            return self._write_group_locked(group, progress)
+            return self._write_group_locked(group, nodes, progress)
 
     def _log_write(self, sources: list[str]) -> str:
         i, t = uuid.uuid4().hex, time.time()
@@ -684,7 +713,8 @@ class ParagraphIndex:
         self._log_times[i] = t  # the keyword index records the time with the id (pruning compares it)
         return i
 
-    def _write_group_locked(self, group: list[Article], progress: Callable[[int], None] | None) -> int:
+    def _write_group_locked(self, group: list[Article], nodes: list[TextNode],
+                            progress: Callable[[int], None] | None) -> int:
         sources = [a.meta.source for a in group]
         self.keyword.ensure(compact=False)  # loaded before the write, so the write lands in it, not a re-read
         current = self._registry is not None and self._registry[0] == self._registry_key()
@@ -695,13 +725,9 @@ class ParagraphIndex:
         self.kept.save(group)
         before = self._log_write(sources)
         self.paragraphs.delete(where={"source": {"$in": sources}})
-        nodes = [n for a in group for n in article_nodes(a, self.settings.embed_context)]
         batch = self.settings.embed_batch_size * 8
         for start in range(0, len(nodes), batch):
             chunk = nodes[start : start + batch]
-            vecs = self.embedder.embed_texts([n.get_content(metadata_mode=MetadataMode.EMBED) for n in chunk])
-            for n, v in zip(chunk, vecs):
-                n.embedding = v.tolist()
             self.store.add(chunk)
             for n in chunk:
                 n.embedding = None  # stored in Chroma; the BM25 corpus needs only text and metadata

@@ -319,9 +319,11 @@ def test_a_kill_inside_one_long_articles_write_is_finished_at_the_next_start(tmp
         _read_state(proc)
         proc.readline()
         deadline = time.monotonic() + 60
+        # The paragraphs are embedded before the intent is written, so the write itself (old paragraphs
+        # deleted, new ones added, registry) is short: kill as soon as the intent is there.
         while not list(journal.glob("*.json")) and time.monotonic() < deadline:
-            time.sleep(0.02)
-        time.sleep(1.0)  # some of the 300 paragraphs are in Chroma, most are not
+            time.sleep(0.002)
+        time.sleep(0.05)
         assert proc.poll() is None, "the write ended before the kill"
         proc.send_signal(signal.SIGKILL)
         proc.wait(timeout=60)
