@@ -285,7 +285,16 @@ def test_sigkill_at_random_points_leaves_only_whole_articles(tmp_path, forks):
                 f.unlink()
             else:
                 put(i)
-        time.sleep(rng.uniform(0.0, 1.6))
+        if point % 2:
+            time.sleep(rng.uniform(0.0, 1.6))  # anywhere: reading, embedding, writing, done
+        else:
+            # Inside the write itself: the paragraphs are embedded before the intent, so what follows it
+            # (delete, add, registry) is short and random times rarely land there; aim at it.
+            deadline = time.monotonic() + 5
+            while (not list((index / "journal" / "newsdesk").glob("*.json")) and proc.poll() is None
+                   and time.monotonic() < deadline):
+                time.sleep(0.002)
+            time.sleep(rng.uniform(0.0, 0.03))
         if proc.poll() is None:
             proc.send_signal(signal.SIGKILL)
             killed += 1
