@@ -52,7 +52,14 @@ def rss_mb() -> float:
 
 
 def peak_rss_mb() -> float:
-    """This process's high-water mark (Linux reports ru_maxrss in KiB)."""
+    """This process's high-water mark. VmHWM, not ru_maxrss: Linux carries ru_maxrss across fork + exec,
+    so a probe started by a 1.4 GB writer reported the writer's peak as its own."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024  # kB
+    except OSError:
+        pass
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
