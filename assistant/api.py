@@ -246,7 +246,8 @@ class Assistant:
 
         from .ingest import load_articles
 
-        articles, skipped = load_articles(paths, self.settings)
+        show = self.progress if progress is None else progress
+        articles, skipped = load_articles(paths, self.settings, progress=show)
         registry = self.index.registry()
         known_hashes = {m.get("content_hash"): src for src, m in registry.items()}
         # An article keeps the id it was indexed under (indexes built before subfolders counted used the
@@ -277,7 +278,6 @@ class Assistant:
             else:
                 (updated if prev else added).append(src)
                 todo.append(art)
-        show = self.progress if progress is None else progress
         total = sum(len(a.paragraphs) for a in todo)
         # The NLP pass runs beside the embedding/writes (onnxruntime and spaCy's numpy both release the
         # GIL), so ingest waits for the slower of the two rather than for their sum.

@@ -104,11 +104,18 @@ def _wrap(text: str, indent: str = "    ") -> str:
     return textwrap.fill(" ".join(text.split()), width=100, initial_indent=indent, subsequent_indent=indent)
 
 
+REPORT_NAMES = 20  # names listed per line of the ingest report; `--json` lists every one
+
+
 def _print_report(report) -> None:
     for label, items in (("added", report.added), ("updated", report.updated), ("unchanged", report.unchanged)):
         if items:
-            print(f"{label}: {len(items)} ({', '.join(items)})")
-    print(f"paragraphs indexed: {report.paragraphs}")
+            names = ", ".join(items[:REPORT_NAMES])
+            more = f", and {len(items) - REPORT_NAMES:,} more (--json lists them all)" if len(items) > REPORT_NAMES else ""
+            print(f"{label}: {len(items):,} ({names}{more})")
+    print(f"paragraphs indexed: {report.paragraphs:,}")
+    if report.skipped:
+        print(f"skipped: {len(report.skipped):,} file(s), each named below with its reason")
     for s in report.skipped:
         print(f"skipped {s.path}: {s.reason}", file=sys.stderr)
     for w in report.warnings:

@@ -752,12 +752,16 @@ def load_article(path: Path, settings: Settings, root: Path | None = None) -> Ar
                          source=source_name(path, root), deadline=deadline)
 
 
-def load_articles(paths: Iterable[str | Path], settings: Settings) -> tuple[list[Article], list[SkippedFile]]:
-    """Discover and load every file; a bad file is reported in the skipped list, never fatal."""
+def load_articles(paths: Iterable[str | Path], settings: Settings, progress: bool = False
+                  ) -> tuple[list[Article], list[SkippedFile]]:
+    """Discover and load every file; a bad file is reported in the skipped list, never fatal.
+    `progress` shows a bar per file read (a 10,000-file folder takes about a minute to read and clean)."""
+    from tqdm.auto import tqdm
+
     files, skipped = discover_with_roots(paths, settings.documents_dir)
     articles: list[Article] = []
     by_hash: dict[str, str] = {}
-    for path, root in files:
+    for path, root in tqdm(files, desc="Reading files", unit="file", disable=not progress or len(files) < 2):
         try:
             article = load_article(path, settings, root)
         except IngestError as e:

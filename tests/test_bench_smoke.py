@@ -73,3 +73,20 @@ def test_load_server_smoke_one_reader_beside_a_writer_on_one_chroma_run(tmp_path
     assert row["articles_written"] >= 1 and row["operations"] >= 1
     assert row["fresh_checked"] >= 1 and row["fresh_seen_first_search"] == row["fresh_checked"], row
     assert "| 1 |" in p.stdout  # the table
+
+
+@pytest.mark.e2e
+@pytest.mark.timeout(240)
+def test_many_files_ingest_names_every_bad_file_resumes_and_re_embeds_nothing_the_second_time():
+    """benchmarks.many_files at 120 files (the issue's run is 10,000, killed once): the real `assistant
+    ingest` CLI, to the end, then again. Kills inside an ingest are tests/test_faults.py's."""
+    p = subprocess.run([sys.executable, "-m", "benchmarks.many_files", "--files", "120", "--bad-every", "10",
+                        "--kill-after", "0"], cwd=ROOT, capture_output=True, text=True, timeout=230)
+    assert p.returncode == 0, p.stderr[-2000:]
+    row = json.loads(p.stdout)
+    assert row["bad_files"] == 12 and row["every_bad_file_named"] and not row["skipped_not_planted"]
+    assert all(row["skip_reasons"].values()), row["skip_reasons"]  # each kind of bad file has its reason
+    assert row["articles_indexed"] == 120
+    full, again = row["runs"]
+    assert full["rc"] == 1 and full["counts"]["added"] == 120  # 1: some files were skipped, as documented
+    assert row["second_run_all_unchanged"] and again["counts"]["paragraphs indexed"] == 0

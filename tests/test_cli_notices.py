@@ -188,3 +188,33 @@ def test_make_help_lists_every_target_and_bench_takes_args():
     for target in ("run", "test", "test-fast", "cli", "bench", "setup", "clean-index", "browser"):
         assert f"make {target} " in help_block, target
     assert "python -m benchmarks $(ARGS)" in makefile
+
+
+# ---- issue 12.3: the report of a 10,000-file ingest stays readable
+
+def test_ingest_report_of_many_files_lists_a_few_names_counts_the_rest_and_names_every_skip(capsys):
+    from assistant.models import SkippedFile
+
+    added = tuple(f"story_{i:05d}.txt" for i in range(10_000))
+    skipped = tuple(SkippedFile(f"/news/bad_{i}.txt", "empty file") for i in range(3))
+    cli._print_report(IngestReport(added=added, unchanged=("old.txt",), skipped=skipped, paragraphs=20_000))
+    out, err = capsys.readouterr()
+    added_line = next(line for line in out.splitlines() if line.startswith("added:"))
+    assert added_line.startswith("added: 10,000 (story_00000.txt, ") and "story_00019.txt" in added_line
+    assert "story_00020.txt" not in added_line and "and 9,980 more (--json lists them all)" in added_line
+    assert "unchanged: 1 (old.txt)" in out and "paragraphs indexed: 20,000" in out
+    assert "skipped: 3 file(s)" in out
+    assert [line for line in err.splitlines() if line.startswith("skipped")] == [
+        f"skipped /news/bad_{i}.txt: empty file" for i in range(3)]
+
+
+def test_reading_a_folder_shows_a_progress_bar_per_file(tmp_path, capsys):
+    from assistant.config import get_settings
+    from assistant.ingest import load_articles
+
+    for i in range(3):
+        (tmp_path / f"a{i}.txt").write_text(f"Headline {i}\n\nThe council met on day {i} and voted.\n")
+    articles, _ = load_articles([tmp_path], get_settings(documents_dir=tmp_path), progress=True)
+    assert len(articles) == 3 and "Reading files" in capsys.readouterr().err
+    load_articles([tmp_path], get_settings(documents_dir=tmp_path))
+    assert "Reading files" not in capsys.readouterr().err  # off unless asked (the CLI asks only on a terminal)
