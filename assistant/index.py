@@ -107,6 +107,20 @@ def node_to_passage(node, score: float = 0.0) -> Passage:
     )
 
 
+def get_all(collection, include: list[str], page: int = 5000) -> dict:
+    """Every record of `collection`, read in pages. chromadb 1.5.9 fails an unpaged `get()` of more than
+    32,766 records ("too many SQL variables": its executor binds one variable per record), which a
+    registry of 50,000 articles (1M paragraphs) reaches."""
+    out: dict = {"ids": [], **{k: [] for k in include}}
+    total = collection.count()
+    for offset in range(0, total, page):
+        got = collection.get(include=include, limit=page, offset=offset)
+        out["ids"] += got["ids"]
+        for k in include:
+            out[k] += list(got[k])
+    return out
+
+
 def _to_nodes(got: dict) -> list[TextNode]:
     """A Chroma `get` result (ids, documents, metadatas) back into LlamaIndex nodes."""
     nodes = []
@@ -609,7 +623,7 @@ class ParagraphIndex:
         key = self._registry_key()
         if cached is not None and cached[0] == key:
             return dict(cached[1])
-        got = self.docs.get(include=["metadatas"])
+        got = get_all(self.docs, ["metadatas"])
         reg = {i: m for i, m in zip(got["ids"], got["metadatas"])}
         self._registry = (key, reg)
         return dict(reg)
@@ -1013,7 +1027,7 @@ class KeywordIndex:
 
     def _read_log(self) -> tuple[dict[str, tuple[list[str], float]], tuple[float, int | None]]:
         """(record id -> (sources, time), (prune cut-off, prune generation))."""
-        got = self.index.log.get(include=["metadatas"])
+        got = get_all(self.index.log, ["metadatas"])
         recs, mark = {}, (0.0, None)
         for i, m in zip(got["ids"], got["metadatas"]):
             m = m or {}

@@ -173,3 +173,19 @@ def test_reindex_through_the_api_leaves_no_orphaned_segment_folders(tmp_path):
     folders = {d.name for d in chroma.iterdir() if d.is_dir() and re.fullmatch(r"[0-9a-f-]{36}", d.name)}
     assert folders <= live, folders - live
     assert a.search("bridge budget", k=1)
+
+
+def test_a_registry_past_chromas_variable_limit_is_read_in_pages(tmp_path):
+    """chromadb 1.5.9 fails an unpaged get() of > 32,766 records ("too many SQL variables"); the 1M
+    benchmark's 50,000-article registry hit it."""
+    import chromadb
+
+    from assistant.index import get_all
+
+    col = chromadb.PersistentClient(str(tmp_path)).create_collection("many")
+    n = 33_000
+    for start in range(0, n, 5000):
+        ids = [f"a{i}" for i in range(start, min(n, start + 5000))]
+        col.add(ids=ids, embeddings=[[1.0]] * len(ids), metadatas=[{"n": i} for i in range(len(ids))])
+    got = get_all(col, ["metadatas"])
+    assert len(got["ids"]) == len(set(got["ids"])) == n and len(got["metadatas"]) == n
