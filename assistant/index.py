@@ -107,14 +107,18 @@ def node_to_passage(node, score: float = 0.0) -> Passage:
     )
 
 
+def get_pages(collection, include: list[str], page: int = 5000) -> Iterator[dict]:
+    """Every record of `collection`, one `get()` result per page. chromadb 1.5.9 fails an unpaged `get()`
+    of more than 32,766 records ("too many SQL variables": its executor binds one variable per record),
+    which a registry of 50,000 articles (1M paragraphs) reaches; a server is never asked for 100k at once."""
+    for offset in range(0, collection.count(), page):
+        yield collection.get(include=include, limit=page, offset=offset)
+
+
 def get_all(collection, include: list[str], page: int = 5000) -> dict:
-    """Every record of `collection`, read in pages. chromadb 1.5.9 fails an unpaged `get()` of more than
-    32,766 records ("too many SQL variables": its executor binds one variable per record), which a
-    registry of 50,000 articles (1M paragraphs) reaches."""
+    """`get_pages` joined into one `get()`-shaped result (small collections: the registry, the write log)."""
     out: dict = {"ids": [], **{k: [] for k in include}}
-    total = collection.count()
-    for offset in range(0, total, page):
-        got = collection.get(include=include, limit=page, offset=offset)
+    for got in get_pages(collection, include, page):
         out["ids"] += got["ids"]
         for k in include:
             out[k] += list(got[k])
@@ -786,12 +790,9 @@ class ParagraphIndex:
         return self.paragraphs.count()
 
     def all_nodes(self, page: int = 5000) -> list[TextNode]:
-        """Every paragraph node (for a keyword index rebuild), read in pages so a server is never asked for 100k at once."""
-        nodes: list[TextNode] = []
-        total = self.paragraphs.count()
-        for offset in range(0, total, page):
-            nodes += _to_nodes(self.paragraphs.get(include=["documents", "metadatas"], limit=page, offset=offset))
-        return nodes
+        """Every paragraph node (for a keyword index rebuild), read in pages."""
+        # Converted page by page: the raw pages of 1M paragraphs are never all held beside their nodes.
+        return [n for got in get_pages(self.paragraphs, ["documents", "metadatas"], page) for n in _to_nodes(got)]
 
     def has_paragraphs(self, source: str) -> bool:
         """Paragraphs of `source` are stored (also when the registry does not list it: an index a crash

@@ -9,7 +9,7 @@ every scale run; the embedding is real) into 100 subfolders, plus bad files of s
 the folder). Runs the real CLI in a
 subprocess: once killed with SIGKILL after `--kill-after` seconds (0: no kill), then to the end, then
 again (all unchanged). Prints one JSON row. Not in the default test run (it embeds for minutes);
-`tests/test_bench_smoke.py` runs it at 60 files.
+`tests/test_bench_smoke.py` runs it at 120 files, without the kill.
 """
 
 from __future__ import annotations
