@@ -831,6 +831,11 @@ BACKGROUND_COMPACTION = True
 LOG_RETAIN_S = 86400.0
 LOG_MARGIN_S = 60.0  # a record's time is taken just before it is written: allow for the write's delay
 PRUNE_MARK = "pruned"
+# Chroma hands float metadata back with about 16 significant digits: ~13 % of time.time() values return one
+# unit in the last place off, up or down. A prune cut-off read from the log is compared with a synced_at
+# read from a JSON manifest, and the two are often the same number by construction; without this slack a
+# cut-off returned one ulp high made a fresh process rebuild its keyword index for nothing.
+CLOCK_SLACK_S = 0.001
 _TOKEN_PATTERN = r"(?u)\b\w\w+\b"
 _STOPWORDS = "en_plus"  # bm25s "en" has only 33 stopwords; "en_plus" is NLTK-sized (the query side matches it)
 
@@ -1054,7 +1059,7 @@ class KeywordIndex:
             return "reset"
         for i in missing:
             del self.seen[i]
-        if mark[1] is not None and cut > self.synced_at - LOG_MARGIN_S:
+        if mark[1] is not None and cut > self.synced_at - LOG_MARGIN_S + CLOCK_SLACK_S:
             return "stale"
         return None
 

@@ -266,6 +266,21 @@ def test_a_process_idle_past_the_prune_cut_off_reloads_instead_of_missing_writes
     assert "pruned past" in caplog.text
 
 
+def test_a_prune_cut_off_that_comes_back_a_hair_high_does_not_make_a_new_process_rebuild(docs, tmp_path, no_read_back):
+    """Chroma returns float metadata with about 16 significant digits, so a cut-off at exactly the saved index's
+    synced_at less the margin (a compaction's own prune, when every client is recent) can be read back a few
+    hundred nanoseconds above it."""
+    a = Assistant(documents_dir=docs, index_dir=tmp_path / "idx")
+    a.search("warm up", mode="bm25")
+    manifest = json.loads((a.index.keyword.folder / "manifest.json").read_text(encoding="utf-8"))
+    a.index.log.upsert(ids=[index_mod.PRUNE_MARK], embeddings=[[1.0]],
+                       metadatas=[{"before": manifest["synced_at"] - index_mod.LOG_MARGIN_S + 1e-6, "gen": 1, "t": manifest["synced_at"]}])
+    no_read_back.clear()
+    b = Assistant(documents_dir=docs, index_dir=tmp_path / "idx")
+    assert _ids(b, "NATO membership Ukraine") == _ids(a, "NATO membership Ukraine")
+    assert not no_read_back and b.index.keyword.rebuilds == 0
+
+
 def test_a_small_write_crossing_the_limit_compacts_in_the_background(docs, tmp_path, monkeypatch):
     """The write that takes the delta past its limit returns at once; searches go on with the delta while
     the new index is built; writes and removals made during the build are carried over onto it; the saved
