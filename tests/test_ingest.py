@@ -283,3 +283,44 @@ def test_one_sentence_txt_is_an_article_not_no_article_text(tmp_path, settings):
     # A given title equal to the only paragraph keeps that paragraph too.
     md = write(tmp_path, "brief.md", "---\ntitle: Bridge reopens Monday\n---\nBridge reopens Monday\n")
     assert [x.text for x in load_article(md, settings).paragraphs] == ["Bridge reopens Monday"]
+
+
+_TOWNS = ("Ashford", "Brampton", "Carlow", "Dunmore", "Elgin", "Fenwick", "Garvagh")
+
+
+def _story(i: int) -> str:
+    town = _TOWNS[i]
+    return (f"{town} council passes its budget\n\nThe {town} council approved a budget of {i + 2} million dollars "
+            f"on Monday.\n\nThe vote in {town} was close, officials said.\n")
+
+
+def test_a_large_ingest_is_read_and_indexed_a_batch_at_a_time_with_one_report(tmp_path, monkeypatch):
+    """An archive-sized call holds one batch of articles at a time, yet reports like one call: a duplicate of
+    a file read in an earlier batch and a bad file in a later one are both named, every good file indexed."""
+    from assistant import Assistant
+    from assistant.index import ParagraphIndex
+
+    folder = tmp_path / "in"
+    folder.mkdir()
+    for i in range(7):
+        (folder / f"s{i}.txt").write_text(_story(i), encoding="utf-8")
+    (folder / "s9_copy.txt").write_text(_story(0), encoding="utf-8")  # sorts after s0 .. s6: a later batch
+    (folder / "s8_empty.txt").write_text("", encoding="utf-8")
+    held = []
+    real = ParagraphIndex.upsert
+
+    def counted(self, articles, *a, **kw):
+        articles = list(articles)
+        held.append(len(articles))
+        return real(self, articles, *a, **kw)
+
+    monkeypatch.setattr(ParagraphIndex, "upsert", counted)
+    a = Assistant(documents_dir=tmp_path / "none", index_dir=tmp_path / "idx", ingest_batch_files=3)
+    report = a.ingest([folder])
+    assert len(held) >= 3 and max(held) <= 3  # never more than one batch of articles in a write
+    assert sorted(report.added) == [f"s{i}.txt" for i in range(7)]
+    reasons = {Path(s.path).name: s.reason for s in report.skipped}
+    assert set(reasons) == {"s8_empty.txt", "s9_copy.txt"} and "s0.txt" in reasons["s9_copy.txt"]
+    assert a.search("Fenwick council budget", k=1, mode="bm25")[0].source == "s5.txt"
+    again = a.ingest([folder])
+    assert len(again.unchanged) == 7 and not again.added
