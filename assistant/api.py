@@ -300,10 +300,11 @@ class Assistant:
                         bar.total += total
                         bar.refresh()
                     analysis = pool.submit(self._analyse, todo)
-                    written += self.index.upsert(todo, progress=bar.update)
+                    written += self.index.upsert(todo, progress=bar.update, compact=False)
                     analysis.result()
             finally:
                 if bar is not None:
+                    self.index.compact_keywords()  # once for the call (also after a failed batch)
                     bar.close()
         return IngestReport(tuple(added), tuple(updated), tuple(unchanged), tuple(skipped), written,
                             warnings=tuple(warnings))
