@@ -300,11 +300,10 @@ class Assistant:
                         bar.total += total
                         bar.refresh()
                     analysis = pool.submit(self._analyse, todo)
-                    written += self.index.upsert(todo, progress=bar.update, compact=False)
+                    written += self.index.upsert(todo, progress=bar.update)
                     analysis.result()
             finally:
                 if bar is not None:
-                    self.index.compact_keywords()  # once for the call (also after a failed batch)
                     bar.close()
         return IngestReport(tuple(added), tuple(updated), tuple(unchanged), tuple(skipped), written,
                             warnings=tuple(warnings))

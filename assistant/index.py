@@ -666,11 +666,8 @@ class ParagraphIndex:
         return list(out)
 
     # ---- writes
-    def upsert(self, articles: Iterable[Article], progress: Callable[[int], None] | None = None,
-               compact: bool = True) -> int:
+    def upsert(self, articles: Iterable[Article], progress: Callable[[int], None] | None = None) -> int:
         """Replace each article's paragraphs; returns paragraphs written. `progress(n)` after each batch.
-        `compact=False` leaves the keyword index's compaction to a later `compact_keywords()` (an ingest
-        that writes its files in several batches compacts once, at the end, not once per batch).
 
         Articles are grouped so that each Chroma round trip (delete, add, registry upsert) carries a few
         hundred paragraphs: one call per article capped writes at ~135 paragraphs/s (benchmarks)."""
@@ -692,16 +689,12 @@ class ParagraphIndex:
                 pending = ahead
             if pending is not None:
                 written += self._write_group(*pending.result(), progress)
-        if compact:
-            self.compact_keywords()
+        with self.lock, self.write_lock:
+            # After the whole batch: a bulk ingest rebuilds once, not per group; a small write that crosses
+            # the delta's limit starts a background compaction instead of waiting for it.
+            self.keyword.maybe_compact(background=True)
         self.version += 1
         return written
-
-    def compact_keywords(self) -> None:
-        """After a whole write: a bulk ingest rebuilds the keyword index once, not per group; a small write
-        that crosses the delta's limit starts a background compaction instead of waiting for it."""
-        with self.lock, self.write_lock:
-            self.keyword.maybe_compact(background=True)
 
     def _groups(self, articles: Iterable[Article]) -> Iterator[list[Article]]:
         batch = self.settings.embed_batch_size * 8
