@@ -242,69 +242,53 @@ class Assistant:
 
     def _ingest_paths(self, paths: list, progress: bool | None = None,
                       keep_ids: dict[str, str] | None = None) -> IngestReport:
-        from concurrent.futures import ThreadPoolExecutor
-
         from tqdm.auto import tqdm
 
-        from .ingest import iter_article_batches
+        from .ingest import load_articles
 
         show = self.progress if progress is None else progress
+        articles, skipped = load_articles(paths, self.settings, progress=show)
         registry = self.index.registry()
         known_hashes = {m.get("content_hash"): src for src, m in registry.items()}
         # An article keeps the id it was indexed under (indexes built before subfolders counted used the
         # bare file name; `reindex` passes the ids it dropped), so its citations stay the same.
         id_of_path = {str(Path(m["path"]).resolve()): src for src, m in registry.items() if m.get("path")}
         id_of_path.update(keep_ids or {})
-        added, updated, unchanged, skipped, warnings = [], [], [], [], []
+        added, updated, unchanged, todo = [], [], [], []
+        skipped = list(skipped)
+        warnings = []
         batch: dict[str, str] = {}  # id -> path, this call: two files may never share an id
-        written = 0
-        bar = None
-        # Files are read, indexed and released a batch at a time (settings.ingest_batch_files), so a call
-        # over a whole archive holds one batch of articles; the registry snapshot above stays valid across
-        # batches, because the loader finds duplicates within the call and `batch` keeps its ids apart.
-        batches = iter_article_batches(paths, self.settings, batch_files=self.settings.ingest_batch_files,
-                                       progress=show)
+        for art in articles:
+            src = id_of_path.get(art.path, art.meta.source)
+            prev = registry.get(src)
+            if (prev and _other_file(prev.get("path"), art.path)) or batch.get(src, art.path) != art.path:
+                # Another file with the same name is indexed: keep both, under distinct names.
+                name = PurePosixPath(src)
+                tag = hashlib.sha256(art.path.encode()).hexdigest()[:6]
+                src = str(name.with_name(f"{name.stem}-{tag}{name.suffix}"))
+                prev = registry.get(src)
+            if src != art.meta.source:
+                art = replace(art, meta=replace(art.meta, source=src))
+            batch[src] = art.path
+            warnings += [SkippedFile(art.path, w) for w in art.warnings]
+            if prev and prev.get("content_hash") == art.content_hash:
+                unchanged.append(src)
+            elif art.content_hash in known_hashes and known_hashes[art.content_hash] != src:
+                skipped.append(SkippedFile(art.path, f"duplicate of already indexed {known_hashes[art.content_hash]}"))
+            else:
+                (updated if prev else added).append(src)
+                todo.append(art)
+        total = sum(len(a.paragraphs) for a in todo)
         # The NLP pass runs beside the embedding/writes (onnxruntime and spaCy's numpy both release the
         # GIL), so ingest waits for the slower of the two rather than for their sum.
+        from concurrent.futures import ThreadPoolExecutor
+
         with ThreadPoolExecutor(max_workers=1) as pool:
-            try:
-                for articles, bad in batches:
-                    skipped += bad
-                    todo = []
-                    for art in articles:
-                        src = id_of_path.get(art.path, art.meta.source)
-                        prev = registry.get(src)
-                        if (prev and _other_file(prev.get("path"), art.path)) or batch.get(src, art.path) != art.path:
-                            # Another file with the same name is indexed: keep both, under distinct names.
-                            name = PurePosixPath(src)
-                            tag = hashlib.sha256(art.path.encode()).hexdigest()[:6]
-                            src = str(name.with_name(f"{name.stem}-{tag}{name.suffix}"))
-                            prev = registry.get(src)
-                        if src != art.meta.source:
-                            art = replace(art, meta=replace(art.meta, source=src))
-                        batch[src] = art.path
-                        warnings += [SkippedFile(art.path, w) for w in art.warnings]
-                        if prev and prev.get("content_hash") == art.content_hash:
-                            unchanged.append(src)
-                        elif art.content_hash in known_hashes and known_hashes[art.content_hash] != src:
-                            skipped.append(SkippedFile(art.path, f"duplicate of already indexed {known_hashes[art.content_hash]}"))
-                        else:
-                            (updated if prev else added).append(src)
-                            todo.append(art)
-                    if not todo:
-                        continue
-                    total = sum(len(a.paragraphs) for a in todo)
-                    if bar is None:
-                        bar = tqdm(total=total, desc="Indexing paragraphs", unit="para", disable=not show)
-                    else:  # the paragraph count grows as batches are read
-                        bar.total += total
-                        bar.refresh()
-                    analysis = pool.submit(self._analyse, todo)
-                    written += self.index.upsert(todo, progress=bar.update)
-                    analysis.result()
-            finally:
-                if bar is not None:
-                    bar.close()
+            analysis = pool.submit(self._analyse, todo) if todo else None
+            with tqdm(total=total, desc="Indexing paragraphs", unit="para", disable=not show or not total) as bar:
+                written = self.index.upsert(todo, progress=bar.update)
+            if analysis is not None:
+                analysis.result()
         return IngestReport(tuple(added), tuple(updated), tuple(unchanged), tuple(skipped), written,
                             warnings=tuple(warnings))
 

